@@ -1,0 +1,3 @@
+module github.com/gozenoh/zenoh
+
+go 1.26
