@@ -8,8 +8,8 @@ const (
 )
 
 const (
-	flagScoutI = 0x08 // Scout flags byte: ZenohId present
-	flagHelloL = 0x20 // Hello header: locators present
+	flagScoutI       = 0x08 // Scout flags byte: ZenohId present
+	flagHelloL       = 0x20 // Hello header: locators present
 	maxHelloLocators = 4096
 )
 

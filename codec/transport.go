@@ -96,13 +96,13 @@ type Init struct {
 	// SizeBlock forces the S flag. The encoder also sets S whenever
 	// Resolution or BatchSize differ from the defaults; the decoder
 	// reports whether S was present and fills in the defaults when not.
-	SizeBlock  bool
-	Resolution Resolution
-	BatchSize  uint16
-	Cookie     []byte // InitAck only; aliases the input
-	QoS        bool   // extension 0x01: per-priority channels supported
-	HasQoSLink bool   // extension 0x21
-	QoSLink    uint64
+	SizeBlock   bool
+	Resolution  Resolution
+	BatchSize   uint16
+	Cookie      []byte // InitAck only; aliases the input
+	QoS         bool   // extension 0x01: per-priority channels supported
+	HasQoSLink  bool   // extension 0x21
+	QoSLink     uint64
 	LowLatency  bool
 	Compression bool
 	Patch       uint64 // extension 0x27; 0 means absent
