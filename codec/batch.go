@@ -136,6 +136,13 @@ func (b *BatchReader) Reset(batch []byte) {
 	b.inFrame = false
 }
 
+// ResetFrame makes b read the network messages of a Frame payload (as
+// DecodeTransport returns it) with NextNetwork.
+func (b *BatchReader) ResetFrame(payload []byte) {
+	b.r = reader{b: payload, msg: "Frame payload"}
+	b.inFrame = true
+}
+
 // Err returns the first decoding error, if any. Offsets in it are offsets
 // in the batch.
 func (b *BatchReader) Err() error { return b.r.err }

@@ -192,3 +192,66 @@ func TestBatchReaderErrorOffset(t *testing.T) {
 		t.Fatalf("error %#v", br.Err())
 	}
 }
+
+func TestResetFrameIteratesPayload(t *testing.T) {
+	b := mustHex(t, "2501 5d0101024869 5d01010248 69")
+	var m TransportMessage
+	if _, err := DecodeTransport(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	br := &BatchReader{}
+	br.ResetFrame(m.Frame.Payload)
+	var nm NetworkMessage
+	n := 0
+	for br.NextNetwork(&nm) {
+		if string(nm.Push.Body.Payload) != "Hi" {
+			t.Fatalf("payload %q", nm.Push.Body.Payload)
+		}
+		n++
+	}
+	if n != 2 || br.Err() != nil {
+		t.Fatalf("n=%d err=%v", n, br.Err())
+	}
+}
+
+// TestHugeLengthsDoNotAllocate: length and count fields claiming far more
+// than the input holds fail before anything is allocated for them.
+func TestHugeLengthsDoNotAllocate(t *testing.T) {
+	cases := []struct {
+		name, hex string
+		decode    func([]byte) error
+	}{
+		{"OpenSyn cookie 2^32-1", "42 0a 00 ffffffff0f 00", func(b []byte) error {
+			var m TransportMessage
+			_, err := DecodeTransport(b, &m)
+			return err
+		}},
+		{"Hello 2^60 locators", "22 09 00 01 8080808080808080 10", func(b []byte) error {
+			var m ScoutingMessage
+			return DecodeScouting(b, &m)
+		}},
+		{"Put payload 2^32-1", "5d 01 01 ffffffff0f 00", func(b []byte) error {
+			var m NetworkMessage
+			_, err := DecodeNetwork(b, &m)
+			return err
+		}},
+		{"linkstate 2^40 entries", "8080808080 20 00", func(b []byte) error {
+			_, err := DecodeLinkStateList(b)
+			return err
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			in := mustHex(t, c.hex)
+			var err error
+			allocs := testing.AllocsPerRun(10, func() { err = c.decode(in) })
+			if err == nil {
+				t.Fatal("decoded")
+			}
+			// The error value itself is the only allocation allowed.
+			if allocs > 1 {
+				t.Fatalf("%.0f allocations", allocs)
+			}
+		})
+	}
+}

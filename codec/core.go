@@ -212,16 +212,6 @@ func (r *reader) join(s *reader, bodyEnd int) {
 	}
 }
 
-func (r *reader) sourceInfo() SourceInfo {
-	s := r.sub(r.msg + ".SourceInfo")
-	var si SourceInfo
-	si.ID = s.entityGlobalID()
-	si.SN = s.z32()
-	s.end()
-	r.join(&s, r.off)
-	return si
-}
-
 func appendSourceInfo(dst []byte, w *extWriter, key byte, si *SourceInfo) []byte {
 	dst, start := w.zbufStart(dst, key)
 	dst = appendEntityGlobalID(dst, si.ID)
