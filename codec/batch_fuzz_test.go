@@ -31,36 +31,13 @@ func decodeBatchValues(b []byte) (tms []TransportMessage, nms [][]NetworkMessage
 			tm.Frame.Payload = nil
 			var nm NetworkMessage
 			for br.NextNetwork(&nm) {
-				frame = append(frame, onlyID(nm))
+				frame = append(frame, netOnly(&nm))
 			}
 		}
 		tms = append(tms, onlyTransportID(tm))
 		nms = append(nms, frame)
 	}
 	return tms, nms, br.Err()
-}
-
-// onlyID clears the union fields other than the one ID names, so that
-// values compare with reflect.DeepEqual.
-func onlyID(m NetworkMessage) NetworkMessage {
-	out := NetworkMessage{ID: m.ID}
-	switch m.ID {
-	case MidPush:
-		out.Push = m.Push
-	case MidRequest:
-		out.Request = m.Request
-	case MidResponse:
-		out.Response = m.Response
-	case MidResponseFinal:
-		out.ResponseFinal = m.ResponseFinal
-	case MidInterest:
-		out.Interest = m.Interest
-	case MidDeclare:
-		out.Declare = m.Declare
-	case MidOAM:
-		out.OAM = m.OAM
-	}
-	return out
 }
 
 func onlyTransportID(m TransportMessage) TransportMessage {
