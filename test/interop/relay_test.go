@@ -28,6 +28,7 @@ type codecRelay struct {
 	batches  int
 	messages int
 	frags    int
+	kinds    map[string]map[byte]int // per direction, transport messages seen by id
 	wg       sync.WaitGroup
 	conns    []net.Conn
 }
@@ -38,7 +39,7 @@ func newCodecRelay(t *testing.T, target string) *codecRelay {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &codecRelay{ln: ln, target: target}
+	r := &codecRelay{ln: ln, target: target, kinds: map[string]map[byte]int{"C>S": {}, "S>C": {}}}
 	r.wg.Add(1)
 	go r.acceptLoop()
 	t.Cleanup(r.close)
@@ -107,6 +108,9 @@ func (r *codecRelay) pipe(src, dst net.Conn, dir string) {
 				msgs := 0
 				for br.Next(&tm) {
 					msgs++
+					r.mu.Lock()
+					r.kinds[dir][tm.ID]++
+					r.mu.Unlock()
 					if tm.ID != codec.MidFrame {
 						if tm.ID == codec.MidFragment {
 							frag = append(frag, tm.Fragment.Payload...)
@@ -168,6 +172,14 @@ func (r *codecRelay) checkReassembled(dir string, msg []byte) {
 	r.mu.Lock()
 	r.frags++
 	r.mu.Unlock()
+}
+
+// count returns how many transport messages of kind id went in direction
+// dir ("C>S": from the connecting side).
+func (r *codecRelay) count(dir string, id byte) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.kinds[dir][id]
 }
 
 func (r *codecRelay) check(t *testing.T) {

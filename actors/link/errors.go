@@ -1,0 +1,24 @@
+package link
+
+import "errors"
+
+// Sentinel errors; test with errors.Is.
+var (
+	// ErrEndpoint: a string is not a valid endpoint (proto/address?metadata#config).
+	ErrEndpoint = errors.New("link: invalid endpoint")
+
+	// ErrProtocol: the endpoint's protocol is not one this package speaks
+	// (tcp and udp).
+	ErrProtocol = errors.New("link: unsupported protocol")
+
+	// ErrClosed: a Write reached a link that has already failed, or a
+	// datagram connection was used after Close.
+	ErrClosed = errors.New("link: closed")
+
+	// ErrListenerClosed: the UDP listener that carried a datagram
+	// connection stopped; the connection's reads fail with it.
+	ErrListenerClosed = errors.New("link: udp listener closed")
+
+	// ErrConfig: a Config or ListenerConfig holds a negative value.
+	ErrConfig = errors.New("link: invalid config")
+)

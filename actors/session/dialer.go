@@ -1,0 +1,151 @@
+package session
+
+import (
+	"context"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/gozenoh/zenoh/actors/link"
+)
+
+// DialerConfig configures a dialer.
+type DialerConfig struct {
+	// Session is the template of the sessions the dialer opens.
+	Session ActorConfig
+	// MinBackoff and MaxBackoff bound the wait between attempts, which
+	// doubles after each failure, with jitter (defaults 100 ms and 4 s).
+	MinBackoff, MaxBackoff time.Duration
+	// DialTimeout bounds one connection attempt (default 5 s).
+	DialTimeout time.Duration
+}
+
+// DialerProps returns the props of a dialer: it connects to ep, opens a
+// session over the connection as its child, and when that session ends,
+// or the connection cannot be made, tries again after a backoff.
+func DialerProps(ep link.Endpoint, cfg DialerConfig) *actor.Props {
+	if cfg.MinBackoff <= 0 {
+		cfg.MinBackoff = 100 * time.Millisecond
+	}
+	if cfg.MaxBackoff <= 0 {
+		cfg.MaxBackoff = 4 * time.Second
+	}
+	if cfg.DialTimeout <= 0 {
+		cfg.DialTimeout = 5 * time.Second
+	}
+	if cfg.Session.Logger == nil {
+		cfg.Session.Logger = slog.New(slog.DiscardHandler)
+	}
+	return actor.PropsFromProducer(func() actor.Actor { return &dialer{ep: ep, cfg: cfg} })
+}
+
+// dialed reports the outcome of one connection attempt.
+type dialed struct {
+	conn net.Conn
+	info link.Info
+	err  error
+}
+
+// redial is the dialer's backoff timer.
+type redial struct{}
+
+type dialer struct {
+	ep      link.Endpoint
+	cfg     DialerConfig
+	backoff time.Duration
+	session *actor.PID
+	opened  bool // the current session reached its data phase
+
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	timer   *time.Timer
+	mu      sync.Mutex
+	stopped bool // set on Stopping: a late connection is closed, not reported
+	self    *actor.PID
+	system  *actor.ActorSystem
+	log     *slog.Logger
+}
+
+func (d *dialer) Receive(ctx actor.Context) {
+	switch m := ctx.Message().(type) {
+	case *actor.Started:
+		d.self, d.system = ctx.Self(), ctx.ActorSystem()
+		d.log = d.cfg.Session.Logger.With("endpoint", d.ep.String())
+		d.dial()
+	case *dialed:
+		d.wg.Wait()
+		if m.err != nil {
+			d.log.Debug("connect failed", "err", m.err)
+			d.retry()
+			return
+		}
+		c := d.cfg.Session
+		c.Acceptor = nil
+		c.Conn, c.Info = m.conn, m.info
+		d.opened = false
+		d.session = ctx.Spawn(Props(c))
+	case *Opened:
+		// The session reached its data phase: the next failure starts
+		// from the shortest backoff again.
+		d.backoff = 0
+	case *actor.Terminated:
+		if d.session != nil && m.Who.Equal(d.session) {
+			d.session = nil
+			d.retry()
+		}
+	case *redial:
+		d.timer = nil
+		if d.session == nil {
+			d.dial()
+		}
+	case *actor.Stopping:
+		if d.timer != nil {
+			d.timer.Stop()
+		}
+		if d.cancel != nil {
+			d.cancel()
+		}
+		d.mu.Lock()
+		d.stopped = true
+		d.mu.Unlock()
+		d.wg.Wait()
+	}
+}
+
+// dial connects in a goroutine (a connect blocks) and reports dialed.
+func (d *dialer) dial() {
+	ctx, cancel := context.WithTimeout(context.Background(), d.cfg.DialTimeout)
+	d.cancel = cancel
+	d.wg.Add(1)
+	go func() {
+		defer d.wg.Done()
+		defer cancel()
+		conn, info, err := link.Dial(ctx, d.ep)
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		if d.stopped {
+			if conn != nil {
+				_ = conn.Close()
+			}
+			return
+		}
+		d.system.Root.Send(d.self, &dialed{conn: conn, info: info, err: err})
+	}()
+}
+
+// retry arms the backoff timer: full jitter between half and all of the
+// current backoff, which doubles up to MaxBackoff.
+func (d *dialer) retry() {
+	if d.backoff == 0 {
+		d.backoff = d.cfg.MinBackoff
+	} else {
+		d.backoff = min(2*d.backoff, d.cfg.MaxBackoff)
+	}
+	wait := d.backoff/2 + rand.N(d.backoff/2+1)
+	self, sys := d.self, d.system
+	d.timer = time.AfterFunc(wait, func() { sys.Root.Send(self, &redial{}) })
+}

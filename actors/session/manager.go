@@ -1,0 +1,176 @@
+package session
+
+import (
+	"crypto/rand"
+	"fmt"
+	"log/slog"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/gozenoh/zenoh/actors/link"
+	"github.com/gozenoh/zenoh/codec"
+)
+
+// ManagerConfig configures a node's session manager.
+type ManagerConfig struct {
+	// Session is the node's session configuration; a missing CookieSecret
+	// is filled with random bytes.
+	Session Config
+	Listen  []link.Endpoint
+	Connect []link.Endpoint
+	// Handler receives Opened, Closed and every session's Received.
+	Handler *actor.PID
+	// MaxSessions bounds established sessions (Rust: 1000); a session
+	// beyond it is closed.
+	MaxSessions int
+	// MaxHandshakes bounds accepted connections still in their handshake;
+	// connections beyond it are closed at once.
+	MaxHandshakes int
+	// Actor is the template for each session (RX/TX limits, timeouts).
+	Actor  ActorConfig
+	Dialer DialerConfig
+	Logger *slog.Logger
+}
+
+// Listening answers GetListening: the endpoints the listeners bound
+// (ports resolved).
+type Listening struct {
+	Endpoints []link.Endpoint
+}
+
+// GetListening asks the Manager for its bound listen endpoints.
+type GetListening struct{}
+
+// GetSessions asks the Manager for its established sessions; it answers
+// with Sessions.
+type GetSessions struct{}
+
+// Sessions lists established sessions by peer.
+type Sessions struct {
+	ByZID map[codec.ZenohID]*actor.PID
+}
+
+// ManagerProps returns the props of a node's session manager. It spawns a
+// listener per listen endpoint and a dialer per connect endpoint as its
+// children, spawns a session for each accepted connection, keeps one
+// session per peer ZenohId (a newer one replaces the older), and forwards
+// Opened and Closed to the Handler.
+func ManagerProps(cfg ManagerConfig) (*actor.Props, error) {
+	if len(cfg.Session.CookieSecret) == 0 {
+		cfg.Session.CookieSecret = make([]byte, 32)
+		if _, err := rand.Read(cfg.Session.CookieSecret); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrRandom, err)
+		}
+	}
+	acc, err := NewAcceptor(cfg.Session)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.MaxSessions <= 0 {
+		cfg.MaxSessions = 1000
+	}
+	if cfg.MaxHandshakes <= 0 {
+		cfg.MaxHandshakes = 256
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return actor.PropsFromProducer(func() actor.Actor {
+		return &manager{cfg: cfg, acceptor: acc, sessions: map[codec.ZenohID]*actor.PID{},
+			pending: map[string]bool{}}
+	}), nil
+}
+
+type manager struct {
+	cfg       ManagerConfig
+	acceptor  *Acceptor
+	sessions  map[codec.ZenohID]*actor.PID // established, by peer
+	pending   map[string]bool              // accepted sessions in handshake, by PID id
+	listening []link.Endpoint
+}
+
+func (m *manager) Receive(ctx actor.Context) {
+	switch msg := ctx.Message().(type) {
+	case *actor.Started:
+		for _, ep := range m.cfg.Listen {
+			ctx.Spawn(link.ListenerProps(ep, link.ListenerConfig{Logger: m.cfg.Logger}))
+		}
+		for _, ep := range m.cfg.Connect {
+			ctx.Spawn(DialerProps(ep, m.dialerConfig(ctx)))
+		}
+	case *link.Listening:
+		m.listening = append(m.listening, msg.Endpoint)
+		m.cfg.Logger.Info("listening", "endpoint", msg.Endpoint.String())
+	case *link.ListenFailed:
+		m.cfg.Logger.Error("cannot listen", "endpoint", msg.Endpoint.String(), "err", msg.Err)
+	case *link.Accepted:
+		m.accepted(ctx, msg)
+	case *Opened:
+		m.opened(ctx, msg)
+	case *Closed:
+		if pid, ok := m.sessions[msg.ZID]; ok && pid.Equal(msg.Session) {
+			delete(m.sessions, msg.ZID)
+		}
+		m.forward(ctx, msg)
+	case *actor.Terminated:
+		delete(m.pending, msg.Who.Id)
+	case *GetListening:
+		ctx.Respond(&Listening{Endpoints: append([]link.Endpoint(nil), m.listening...)})
+	case *GetSessions:
+		out := make(map[codec.ZenohID]*actor.PID, len(m.sessions))
+		for k, v := range m.sessions {
+			out[k] = v
+		}
+		ctx.Respond(&Sessions{ByZID: out})
+	}
+}
+
+func (m *manager) dialerConfig(ctx actor.Context) DialerConfig {
+	d := m.cfg.Dialer
+	d.Session = m.sessionConfig(ctx, nil)
+	return d
+}
+
+// sessionConfig fills the session template for this node.
+func (m *manager) sessionConfig(ctx actor.Context, acc *Acceptor) ActorConfig {
+	c := m.cfg.Actor
+	c.Session = m.cfg.Session
+	c.Acceptor = acc
+	c.Manager = ctx.Self()
+	c.Handler = m.cfg.Handler
+	c.Logger = m.cfg.Logger
+	return c
+}
+
+func (m *manager) accepted(ctx actor.Context, a *link.Accepted) {
+	if len(m.pending) >= m.cfg.MaxHandshakes {
+		m.cfg.Logger.Warn("refusing connection: too many handshakes in progress",
+			"remote", a.Info.Remote, "limit", m.cfg.MaxHandshakes)
+		_ = a.Conn.Close()
+		return
+	}
+	c := m.sessionConfig(ctx, m.acceptor)
+	c.Conn, c.Info = a.Conn, a.Info
+	pid := ctx.Spawn(Props(c))
+	m.pending[pid.Id] = true
+}
+
+func (m *manager) opened(ctx actor.Context, o *Opened) {
+	delete(m.pending, o.Session.Id)
+	if old, ok := m.sessions[o.ZID]; ok && !old.Equal(o.Session) {
+		m.cfg.Logger.Info("session replaced", "peer", o.ZID)
+		ctx.Send(old, &replace{})
+	} else if !ok && len(m.sessions) >= m.cfg.MaxSessions {
+		m.cfg.Logger.Warn("refusing session: too many sessions", "peer", o.ZID, "limit", m.cfg.MaxSessions)
+		ctx.Send(o.Session, &CloseSession{Reason: codec.CloseMaxSessions})
+		return
+	}
+	m.sessions[o.ZID] = o.Session
+	m.forward(ctx, o)
+}
+
+func (m *manager) forward(ctx actor.Context, msg any) {
+	if m.cfg.Handler != nil {
+		ctx.Send(m.cfg.Handler, msg)
+	}
+}
