@@ -53,12 +53,17 @@ type dialed struct {
 // redial is the dialer's backoff timer.
 type redial struct{}
 
+// quiesce tells a dialer to stop dialing: its session, if any, lives on
+// until it ends by itself, and is not replaced.
+type quiesce struct{}
+
 type dialer struct {
 	ep      link.Endpoint
 	cfg     DialerConfig
 	backoff time.Duration
 	session *actor.PID
 	opened  bool // the current session reached its data phase
+	quiet   bool // quiesced: no more attempts
 
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
@@ -76,8 +81,20 @@ func (d *dialer) Receive(ctx actor.Context) {
 		d.self, d.system = ctx.Self(), ctx.ActorSystem()
 		d.log = d.cfg.Session.Logger.With("endpoint", d.ep.String())
 		d.dial()
+	case *quiesce:
+		d.quiet = true
+		if d.timer != nil {
+			d.timer.Stop()
+			d.timer = nil
+		}
 	case *dialed:
 		d.wg.Wait()
+		if d.quiet {
+			if m.conn != nil {
+				_ = m.conn.Close()
+			}
+			return
+		}
 		if m.err != nil {
 			d.log.Debug("connect failed", "err", m.err)
 			d.retry()
@@ -99,7 +116,7 @@ func (d *dialer) Receive(ctx actor.Context) {
 		}
 	case *redial:
 		d.timer = nil
-		if d.session == nil {
+		if d.session == nil && !d.quiet {
 			d.dial()
 		}
 	case *actor.Stopping:
@@ -140,6 +157,9 @@ func (d *dialer) dial() {
 // retry arms the backoff timer: full jitter between half and all of the
 // current backoff, which doubles up to MaxBackoff.
 func (d *dialer) retry() {
+	if d.quiet {
+		return
+	}
 	if d.backoff == 0 {
 		d.backoff = d.cfg.MinBackoff
 	} else {

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 
@@ -40,6 +41,19 @@ type Listening struct {
 
 // GetListening asks the Manager for its bound listen endpoints.
 type GetListening struct{}
+
+// Shutdown asks the Manager to close every session with Close(GENERIC)
+// and answer ShutdownDone once all of them ended (or after Timeout), so
+// that the node can stop knowing its peers were told.
+type Shutdown struct {
+	Timeout time.Duration
+}
+
+// ShutdownDone answers Shutdown.
+type ShutdownDone struct{}
+
+// shutdownTimeout ends a Shutdown that waited too long.
+type shutdownTimeout struct{}
 
 // GetSessions asks the Manager for its established sessions; it answers
 // with Sessions.
@@ -87,16 +101,21 @@ type manager struct {
 	sessions  map[codec.ZenohID]*actor.PID // established, by peer
 	pending   map[string]bool              // accepted sessions in handshake, by PID id
 	listening []link.Endpoint
+	listeners []*actor.PID
+	dialers   []*actor.PID
+
+	shutdownReply *actor.PID // who asked for Shutdown; nil when none is running
+	shutdownTimer *time.Timer
 }
 
 func (m *manager) Receive(ctx actor.Context) {
 	switch msg := ctx.Message().(type) {
 	case *actor.Started:
 		for _, ep := range m.cfg.Listen {
-			ctx.Spawn(link.ListenerProps(ep, link.ListenerConfig{Logger: m.cfg.Logger}))
+			m.listeners = append(m.listeners, ctx.Spawn(link.ListenerProps(ep, link.ListenerConfig{Logger: m.cfg.Logger})))
 		}
 		for _, ep := range m.cfg.Connect {
-			ctx.Spawn(DialerProps(ep, m.dialerConfig(ctx)))
+			m.dialers = append(m.dialers, ctx.Spawn(DialerProps(ep, m.dialerConfig(ctx))))
 		}
 	case *link.Listening:
 		m.listening = append(m.listening, msg.Endpoint)
@@ -112,6 +131,20 @@ func (m *manager) Receive(ctx actor.Context) {
 			delete(m.sessions, msg.ZID)
 		}
 		m.forward(ctx, msg)
+		if m.shutdownReply != nil && len(m.sessions) == 0 {
+			m.shutdownFinished(ctx)
+		}
+	case *Shutdown:
+		m.shutdown(ctx, msg)
+	case *shutdownTimeout:
+		if m.shutdownReply != nil {
+			m.cfg.Logger.Warn("shutdown: sessions still open after the timeout", "sessions", len(m.sessions))
+			m.shutdownFinished(ctx)
+		}
+	case *actor.Stopping:
+		if m.shutdownTimer != nil {
+			m.shutdownTimer.Stop()
+		}
 	case *actor.Terminated:
 		delete(m.pending, msg.Who.Id)
 	case *GetListening:
@@ -122,6 +155,46 @@ func (m *manager) Receive(ctx actor.Context) {
 			out[k] = v
 		}
 		ctx.Respond(&Sessions{ByZID: out})
+	}
+}
+
+func (m *manager) shutdown(ctx actor.Context, s *Shutdown) {
+	if m.shutdownReply != nil {
+		ctx.Respond(&ShutdownDone{})
+		return
+	}
+	// No new sessions: stop the listeners, keep dialers from redialing
+	// (stopping them would drop their sessions without a Close).
+	for _, l := range m.listeners {
+		ctx.Stop(l)
+	}
+	for _, d := range m.dialers {
+		ctx.Send(d, &quiesce{})
+	}
+	if len(m.sessions) == 0 {
+		ctx.Respond(&ShutdownDone{})
+		return
+	}
+	m.shutdownReply = ctx.Sender()
+	for _, pid := range m.sessions {
+		ctx.Send(pid, &CloseSession{Reason: codec.CloseGeneric})
+	}
+	timeout := s.Timeout
+	if timeout <= 0 {
+		timeout = time.Second
+	}
+	self, sys := ctx.Self(), ctx.ActorSystem()
+	m.shutdownTimer = time.AfterFunc(timeout, func() { sys.Root.Send(self, &shutdownTimeout{}) })
+}
+
+func (m *manager) shutdownFinished(ctx actor.Context) {
+	if m.shutdownTimer != nil {
+		m.shutdownTimer.Stop()
+		m.shutdownTimer = nil
+	}
+	if m.shutdownReply != nil {
+		ctx.Send(m.shutdownReply, &ShutdownDone{})
+		m.shutdownReply = nil
 	}
 }
 

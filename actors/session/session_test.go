@@ -151,3 +151,61 @@ func TestLocalCloseSurfacesAtPeer(t *testing.T) {
 		t.Fatalf("reconnected session from %v", o2.ZID)
 	}
 }
+
+// TestShutdownSendsClose: a node shutting down tells each peer with
+// Close(GENERIC), and its dialers do not reconnect.
+func TestShutdownSendsClose(t *testing.T) {
+	sys := newSystem(t)
+	a := startNode(t, sys, codec.Router, []string{"tcp/127.0.0.1:0"}, nil, nil)
+	b := startNode(t, sys, codec.Client, nil, []string{a.listening(t, sys, 1)[0].String()}, nil)
+	wait(t, a.events, 5*time.Second, func(*Opened) bool { return true })
+	wait(t, b.events, 5*time.Second, func(*Opened) bool { return true })
+	if _, err := sys.Root.RequestFuture(b.manager, &Shutdown{}, 3*time.Second).Result(); err != nil {
+		t.Fatal(err)
+	}
+	c := wait(t, a.events, 5*time.Second, func(*Closed) bool { return true })
+	var pc *PeerClosedError
+	if !errors.As(c.Reason, &pc) || pc.Reason != codec.CloseGeneric {
+		t.Fatalf("peer saw %v", c.Reason)
+	}
+	// No reconnection within a few backoff periods.
+	select {
+	case m := <-a.events.ch:
+		if o, ok := m.(*Opened); ok {
+			t.Fatalf("reconnected after shutdown: %v", o.ZID)
+		}
+	case <-time.After(500 * time.Millisecond):
+	}
+}
+
+// TestSameZIDReplaces: a second session from a peer ZenohId that already
+// has one replaces it; the first ends with ErrReplaced.
+func TestSameZIDReplaces(t *testing.T) {
+	sys := newSystem(t)
+	a := startNode(t, sys, codec.Router, []string{"tcp/127.0.0.1:0"}, nil, nil)
+	addr := a.listening(t, sys, 1)[0].Addr
+	p1 := dialRaw(t, addr)
+	p1.handshake(10 * time.Second)
+	o1 := wait(t, a.events, 5*time.Second, func(*Opened) bool { return true })
+	p2 := dialRaw(t, addr)
+	p2.zid = p1.zid
+	p2.handshake(10 * time.Second)
+	o2 := wait(t, a.events, 5*time.Second, func(*Opened) bool { return true })
+	if o2.ZID != o1.ZID || o2.Session.Equal(o1.Session) {
+		t.Fatal("second session not distinct")
+	}
+	c := wait(t, a.events, 5*time.Second, func(*Closed) bool { return true })
+	if !c.Session.Equal(o1.Session) || !errors.Is(c.Reason, ErrReplaced) {
+		t.Fatalf("closed %v with %v", c.Session, c.Reason)
+	}
+	if cl := p1.expectClosed(3 * time.Second); cl == nil {
+		t.Fatal("the replaced peer got no Close")
+	}
+	res, err := sys.Root.RequestFuture(a.manager, &GetSessions{}, time.Second).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := res.(*Sessions).ByZID; len(s) != 1 || !s[o1.ZID].Equal(o2.Session) {
+		t.Fatalf("sessions after replacement: %v", s)
+	}
+}
