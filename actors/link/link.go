@@ -75,9 +75,21 @@ func (c *Config) validate(info Info) error {
 // then on. The link must be spawned as a child of its owner (the session
 // actor): Inbound and Failed go to ctx.Parent(), which also gets
 // *actor.Terminated when the link stops. Until a SetBatchSize, the reader
-// accepts batches up to info.MTU. Zero fields of cfg take the defaults;
-// Props panics on a negative one.
+// accepts batches up to info.MTU (when zero, the protocol's: 65535 on
+// streams). Zero fields of cfg take the defaults; Props panics on a
+// negative one.
+//
+// The reader never has more than cfg.Buffers Inbound messages out, so an
+// owner with a bounded mailbox needs room for those beside its other
+// traffic; a full mailbox blocks the reader, and stopping the link waits
+// for the reader.
 func Props(conn net.Conn, info Info, cfg Config) *actor.Props {
+	if info.MTU == 0 {
+		info.MTU = udpLinkMTU
+		if info.Stream {
+			info.MTU = TCPMTU
+		}
+	}
 	if err := cfg.validate(info); err != nil {
 		panic(err)
 	}
@@ -160,7 +172,8 @@ func (a *linkActor) start(ctx actor.Context) {
 // link.
 func (a *linkActor) write(ctx actor.Context, m *Write) {
 	var err error
-	if a.failed || a.stopped {
+	gone := a.failed || a.stopped
+	if gone {
 		err = ErrClosed
 	} else {
 		if a.cfg.WriteTimeout > 0 {
@@ -173,7 +186,7 @@ func (a *linkActor) write(ctx actor.Context, m *Write) {
 	if ctx.Sender() != nil {
 		ctx.Respond(&Written{Batch: m.Batch, Err: err})
 	}
-	if err != nil && !errors.Is(err, ErrClosed) {
+	if err != nil && !gone {
 		a.fail(ctx, err)
 	}
 }
