@@ -16,7 +16,8 @@ type TXConfig struct {
 	TotalLimit   int
 	// MaxMessage is the largest encoded network message Push accepts.
 	MaxMessage int
-	// PoolBytes bounds the free batch buffers kept for reuse.
+	// PoolBytes bounds the free batch buffers kept for reuse, and the
+	// encoding buffer a large message leaves behind.
 	PoolBytes int
 }
 
@@ -355,9 +356,10 @@ func (t *TX) get() *codec.BatchBuilder {
 	return codec.NewBatchBuilder(uint16(t.limit), t.stream, make([]byte, 0, t.limit))
 }
 
-// shrinkEnc drops an encoding buffer grown by a large message.
+// shrinkEnc drops an encoding buffer grown by a large message beyond
+// what the pool may keep.
 func (t *TX) shrinkEnc() {
-	if cap(t.enc) > t.limit*4 {
+	if cap(t.enc) > max(t.cfg.PoolBytes, 4*t.limit) {
 		t.enc = nil
 	}
 }

@@ -183,7 +183,7 @@ func TestTXChannels(t *testing.T) {
 		{"express closes the batch", false, []push{{small(5, true), true}, {small(5, false), true}, {small(5, false), true}},
 			[]string{"250a", "250b"}},
 		{"express with qos", true, []push{{small(2, false), false}, {small(2, true), false}, {small(2, false), false}},
-			[]string{"050a3102", "050b3102"}},
+			[]string{"850a3102", "850b3102"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -230,7 +230,7 @@ func decodeHex(tb testing.TB, s string) []byte {
 
 func TestTXFullBeforePartial(t *testing.T) {
 	tx := newTestTX(t, coreEst(256, true, 1, 0, 0), true, DefaultTXConfig())
-	for range 20 {
+	for range 21 {
 		if err := tx.Push(corePush(30, codec.DefaultQoS), true); err != nil {
 			t.Fatal(err)
 		}
@@ -553,7 +553,17 @@ func TestTXRoundTrip(t *testing.T) {
 			tx := newTestTX(t, est, tt.stream, DefaultTXConfig())
 			s := newCoreSink(t, est, tt.stream)
 			var want [numChannels][][]byte
-			var held [][]byte // pulled, written "later"
+			// Batches pulled and written (in Pull order) but released
+			// later and out of order: their bytes must stay put until then.
+			type pulled struct{ b, copy []byte }
+			var held []pulled
+			release := func(i int) {
+				if !bytes.Equal(held[i].b, held[i].copy) {
+					t.Fatal("a batch changed before its Release")
+				}
+				tx.Release(held[i].b)
+				held = append(held[:i], held[i+1:]...)
+			}
 			for range tt.n {
 				size := int(math.Exp(r.Float64() * math.Log(float64(tt.maxSize))))
 				q := codec.NewQoS(codec.Priority(r.IntN(8)), r.IntN(2) == 0, r.IntN(5) == 0)
@@ -565,11 +575,6 @@ func TestTXRoundTrip(t *testing.T) {
 				}
 				err := tx.Push(m, rel)
 				if errors.Is(err, ErrQueueFull) {
-					for _, b := range held {
-						s.batch(b)
-						tx.Release(b)
-					}
-					held = held[:0]
 					s.drain(tx)
 					err = tx.Push(m, rel)
 				}
@@ -578,24 +583,19 @@ func TestTXRoundTrip(t *testing.T) {
 				}
 				ch := channelIndex(p, rel)
 				want[ch] = append(want[ch], codec.AppendNetwork(nil, m))
-				// The writer takes a few batches now and then, and
-				// finishes writing them out of order.
+				// The writer takes a few batches now and then.
 				for range r.IntN(3) {
 					if b := tx.Pull(); b != nil {
-						held = append(held, b)
+						s.batch(b)
+						held = append(held, pulled{b, bytes.Clone(b)})
 					}
 				}
 				if len(held) > 2 {
-					i := r.IntN(len(held))
-					s.batch(held[i])
-					tx.Release(held[i])
-					held = append(held[:i], held[i+1:]...)
+					release(r.IntN(len(held)))
 				}
 			}
-			// Batches already pulled were written first.
-			for _, b := range held {
-				s.batch(b)
-				tx.Release(b)
+			for len(held) > 0 {
+				release(len(held) - 1)
 			}
 			s.drain(tx)
 			total := 0
@@ -636,7 +636,14 @@ func TestTXFragmentRoundTrip(t *testing.T) {
 			var want [][]byte
 			for i, size := range []int{5, tc.size, 7} {
 				m := coreRandomMessage(r, size, codec.DefaultQoS)
-				if err := tx.Push(m, true); err != nil {
+				err := tx.Push(m, true)
+				if errors.Is(err, ErrQueueFull) {
+					// The channel holds the first message and this one
+					// exceeds the limit: it waits for the writer.
+					s.drain(tx)
+					err = tx.Push(m, true)
+				}
+				if err != nil {
 					t.Fatalf("message %d: %v", i, err)
 				}
 				want = append(want, codec.AppendNetwork(nil, m))
