@@ -1,19 +1,3 @@
-// Package session holds the pure protocol core of a Zenoh unicast session
-// (spec/transport.md sections 5 and 6): plain structs and functions, no
-// goroutines, no I/O; time and randomness come in as arguments.
-//
-//   - Establishment (this file, cookie.go): an Acceptor per node answers
-//     InitSyn and OpenSyn without keeping state between them (the state
-//     travels in a MAC-sealed cookie); an Opener per outgoing link drives
-//     InitSyn, InitAck, OpenSyn, OpenAck. Both end with an Established.
-//   - RX (rx.go): sequence-number acceptance per channel and fragment
-//     reassembly with a memory cap.
-//   - TX (tx.go): per-priority queues that pack network messages into
-//     batches, number Frames and Fragments and fragment large messages.
-//   - Lease (lease.go): when to send a KeepAlive and when the link is dead.
-//
-// A misbehaving peer yields an error, never a panic. Errors that end the
-// link are *CloseError values naming the reason to send in Close first.
 package session
 
 import (

@@ -1,26 +1,129 @@
-// Command node will be the single gozenoh binary: a Zenoh router, peer or
-// client, and the command-line tools (put, sub, get, ...).
-//
-// Today only the wire codec, the HLC and key expressions exist, so this
-// command prints what it will be and exits with status 2.
+// Command node is the gozenoh binary. Today it runs the transport layer of
+// a Zenoh node: it listens and connects, opens sessions with zenoh-pico,
+// Rust zenoh and other gozenoh nodes (handshake, lease, keepalives), and
+// logs them. Routing, the API and the CLI tools come in later issues.
 package main
 
 import (
+	"context"
+	"crypto/rand"
+	"flag"
 	"fmt"
+	"log/slog"
 	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/gozenoh/zenoh/actors/link"
+	"github.com/gozenoh/zenoh/actors/session"
+	"github.com/gozenoh/zenoh/codec"
+	"github.com/gozenoh/zenoh/hlc"
 )
 
-const notYet = `gozenoh node: not implemented yet.
+// listFlag is a repeatable string flag.
+type listFlag []string
 
-This binary will run a Zenoh 1.x router, peer or client (protocol 0x09),
-listening on tcp/[::]:7447 by default, with storages and replication, and
-carry the CLI tools (put, sub, get, queryable, liveliness, scout, bench).
-
-What exists today: the wire codec (codec/), the hybrid logical clock (hlc/)
-and key expressions (keyexpr/). Links, sessions and routing come next.
-`
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(s string) error { *l = append(*l, s); return nil }
 
 func main() {
-	fmt.Fprint(os.Stderr, notYet)
-	os.Exit(2)
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "node:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	fs := flag.NewFlagSet("node", flag.ContinueOnError)
+	var listen, connect listFlag
+	mode := fs.String("mode", "router", "role: router, peer or client")
+	fs.StringVar(mode, "m", "router", "shorthand for --mode")
+	fs.Var(&listen, "listen", "endpoint to listen on, e.g. tcp/[::]:7447 (repeatable; default tcp/[::]:7447 for a router)")
+	fs.Var(&listen, "l", "shorthand for --listen")
+	fs.Var(&connect, "connect", "endpoint to connect to, e.g. tcp/127.0.0.1:7447 (repeatable)")
+	fs.Var(&connect, "e", "shorthand for --connect")
+	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: node [flags]\n\nRuns the transport layer of a Zenoh node: sessions only, no routing yet.\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	role, err := parseRole(*mode)
+	if err != nil {
+		return err
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return fmt.Errorf("--log-level: %w", err)
+	}
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	if len(listen) == 0 && role == codec.Router {
+		listen = listFlag{"tcp/[::]:7447"}
+	}
+
+	zid, err := hlc.NewRandomID(rand.Reader)
+	if err != nil {
+		return err
+	}
+	cfg := session.ManagerConfig{Session: session.DefaultConfig(), Logger: logger}
+	cfg.Session.ZID, cfg.Session.WhatAmI = zid, role
+	for _, s := range listen {
+		ep, err := link.ParseEndpoint(s)
+		if err != nil {
+			return fmt.Errorf("--listen %s: %w", s, err)
+		}
+		cfg.Listen = append(cfg.Listen, ep)
+	}
+	for _, s := range connect {
+		ep, err := link.ParseEndpoint(s)
+		if err != nil {
+			return fmt.Errorf("--connect %s: %w", s, err)
+		}
+		cfg.Connect = append(cfg.Connect, ep)
+	}
+
+	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return logger }))
+	defer sys.Shutdown()
+	cfg.Handler = sys.Root.Spawn(actor.PropsFromFunc(func(ctx actor.Context) {
+		switch m := ctx.Message().(type) {
+		case *session.Opened:
+			logger.Info("session opened", "peer", m.ZID, "whatami", m.WhatAmI, "remote", m.Link.Remote,
+				"batch", m.Established.BatchSize, "qos", m.Established.QoS)
+		case *session.Closed:
+			logger.Info("session closed", "peer", m.ZID, "reason", m.Reason)
+		case *session.Received:
+			m.Release() // no routing yet
+		}
+	}))
+	props, err := session.ManagerProps(cfg)
+	if err != nil {
+		return err
+	}
+	manager := sys.Root.Spawn(props)
+	logger.Info("gozenoh node started (transport only: no routing yet)", "zid", zid, "mode", role)
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	<-ctx.Done()
+	logger.Info("shutting down")
+	_, err = sys.Root.RequestFuture(manager, &session.Shutdown{Timeout: time.Second}, 2*time.Second).Result()
+	return err
+}
+
+func parseRole(s string) (codec.WhatAmI, error) {
+	switch s {
+	case "router":
+		return codec.Router, nil
+	case "peer":
+		return codec.Peer, nil
+	case "client":
+		return codec.Client, nil
+	}
+	return 0, fmt.Errorf("--mode %q: want router, peer or client", s)
 }
