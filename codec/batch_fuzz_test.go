@@ -5,18 +5,18 @@ import (
 	"os"
 	"reflect"
 	"testing"
+
+	"github.com/gozenoh/zenoh/internal/vectors"
 )
 
 // addVectorSeeds seeds a fuzz target with every captured batch. Missing
 // vectors only reduce the seed corpus (the golden tests report them).
 func addVectorSeeds(f *testing.F) {
-	if os.Getenv("CI") != "true" {
-		if _, err := os.Stat("../../shared/vectors"); err != nil {
-			return
-		}
+	if !vectors.Available() && os.Getenv("CI") != "true" {
+		return
 	}
-	for _, v := range loadVectors(f) {
-		f.Add(v.data)
+	for _, v := range vectors.Load(f) {
+		f.Add(v.Data)
 	}
 }
 

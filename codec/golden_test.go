@@ -1,95 +1,11 @@
 package codec
 
 import (
-	"bufio"
 	"bytes"
-	"encoding/hex"
-	"os"
-	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
+
+	"github.com/gozenoh/zenoh/internal/vectors"
 )
-
-// vectorBatch is one captured batch of ../shared/vectors.
-type vectorBatch struct {
-	file string
-	line int
-	dir  string // "C>S" or "S>C"
-	data []byte
-}
-
-func (v vectorBatch) where() string { return v.file + ":" + strconv.Itoa(v.line) }
-
-// vectorsDir finds ../shared/vectors beside the repository root. Without
-// it the golden tests skip, except under CI=true where they fail.
-func vectorsDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test directory")
-		}
-		dir = parent
-	}
-	v := filepath.Join(dir, "..", "shared", "vectors")
-	if _, err := os.Stat(v); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("golden vectors missing at %s (CI=true): %v", v, err)
-		}
-		t.Skipf("golden vectors not found at %s; they ship in ../shared/vectors beside the repo", v)
-	}
-	return v
-}
-
-// loadVectors parses every vector file: '#' lines are comments, others are
-// "DIR HEX  # annotation".
-func loadVectors(t testing.TB) []vectorBatch {
-	t.Helper()
-	dir := vectorsDir(t)
-	files, err := filepath.Glob(filepath.Join(dir, "*.txt"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no vector files in %s: %v", dir, err)
-	}
-	var out []vectorBatch
-	for _, f := range files {
-		fh, err := os.Open(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sc := bufio.NewScanner(fh)
-		sc.Buffer(make([]byte, 1<<20), 1<<22)
-		line := 0
-		for sc.Scan() {
-			line++
-			s := strings.TrimSpace(sc.Text())
-			if s == "" || s[0] == '#' {
-				continue
-			}
-			fields := strings.Fields(s)
-			if len(fields) < 2 || (fields[0] != "C>S" && fields[0] != "S>C") {
-				t.Fatalf("%s:%d: unparsable vector line", filepath.Base(f), line)
-			}
-			data, err := hex.DecodeString(fields[1])
-			if err != nil {
-				t.Fatalf("%s:%d: %v", filepath.Base(f), line, err)
-			}
-			out = append(out, vectorBatch{file: filepath.Base(f), line: line, dir: fields[0], data: data})
-		}
-		fh.Close()
-		if err := sc.Err(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return out
-}
 
 // reencodeBatch decodes a batch message by message and encodes each value
 // again. It also returns the fragments it met, for reassembly.
@@ -131,7 +47,7 @@ func reencodeBatch(t *testing.T, batch []byte) ([]byte, []Fragment, int) {
 var goldenExceptions = map[string]string{}
 
 func TestGoldenVectors(t *testing.T) {
-	vecs := loadVectors(t)
+	vecs := vectors.Load(t)
 	type chanKey struct {
 		file, dir string
 	}
@@ -139,18 +55,18 @@ func TestGoldenVectors(t *testing.T) {
 	reassembled := 0
 	msgs := 0
 	for _, v := range vecs {
-		got, frags, n := reencodeBatch(t, v.data)
+		got, frags, n := reencodeBatch(t, v.Data)
 		msgs += n
-		if !bytes.Equal(got, v.data) {
-			if why, ok := goldenExceptions[v.where()]; ok {
-				t.Logf("%s: re-encoding differs, expected: %s", v.where(), why)
+		if !bytes.Equal(got, v.Data) {
+			if why, ok := goldenExceptions[v.Where()]; ok {
+				t.Logf("%s: re-encoding differs, expected: %s", v.Where(), why)
 			} else {
-				t.Errorf("%s: re-encoding differs\n got  %x\n want %x", v.where(), got, v.data)
+				t.Errorf("%s: re-encoding differs\n got  %x\n want %x", v.Where(), got, v.Data)
 			}
 		}
 		// Reassemble fragment runs per file and direction and decode the
 		// message they carry: it must re-encode to the same bytes too.
-		k := chanKey{v.file, v.dir}
+		k := chanKey{v.File, v.Dir}
 		for _, f := range frags {
 			if f.First {
 				pending[k] = pending[k][:0]
@@ -164,10 +80,10 @@ func TestGoldenVectors(t *testing.T) {
 			var nm NetworkMessage
 			n, err := DecodeNetwork(whole, &nm)
 			if err != nil || n != len(whole) {
-				t.Fatalf("%s: reassembled %d bytes: n=%d err=%v", v.where(), len(whole), n, err)
+				t.Fatalf("%s: reassembled %d bytes: n=%d err=%v", v.Where(), len(whole), n, err)
 			}
 			if re := AppendNetwork(nil, &nm); !bytes.Equal(re, whole) {
-				t.Errorf("%s: reassembled message re-encodes differently", v.where())
+				t.Errorf("%s: reassembled message re-encodes differently", v.Where())
 			}
 			reassembled++
 		}
@@ -181,14 +97,14 @@ func TestGoldenVectors(t *testing.T) {
 // TestGoldenStreamOneByte frames each file's batches of one direction as a
 // TCP stream and feeds it to the StreamFramer one byte at a time.
 func TestGoldenStreamOneByte(t *testing.T) {
-	vecs := loadVectors(t)
+	vecs := vectors.Load(t)
 	streams := map[string][]byte{}
 	want := map[string][][]byte{}
 	for _, v := range vecs {
-		k := v.file + " " + v.dir
-		streams[k] = append(streams[k], byte(len(v.data)), byte(len(v.data)>>8))
-		streams[k] = append(streams[k], v.data...)
-		want[k] = append(want[k], v.data)
+		k := v.File + " " + v.Dir
+		streams[k] = append(streams[k], byte(len(v.Data)), byte(len(v.Data)>>8))
+		streams[k] = append(streams[k], v.Data...)
+		want[k] = append(want[k], v.Data)
 	}
 	for k, s := range streams {
 		for _, step := range []int{1, 2, 3, 7, 1500, len(s)} {

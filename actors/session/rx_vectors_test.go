@@ -1,79 +1,22 @@
 package session
 
 import (
-	"bufio"
 	"bytes"
-	"encoding/hex"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/gozenoh/zenoh/codec"
+	"github.com/gozenoh/zenoh/internal/vectors"
 )
 
-// vecBatch is one captured batch of ../shared/vectors (without its stream
-// prefix): direction "C>S" or "S>C", connection tag ("" when only one).
-type vecBatch struct {
-	dir, conn string
-	line      int
-	data      []byte
-}
+// vecBatch is one captured batch of ../shared/vectors.
+type vecBatch = vectors.Batch
 
-// loadVectorFiles reads ../shared/vectors beside the repository root;
-// the test skips without it, except under CI=true.
+// loadVectorFiles groups the captured batches by file.
 func loadVectorFiles(t *testing.T) map[string][]vecBatch {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test directory")
-		}
-		dir = parent
-	}
-	vdir := filepath.Join(dir, "..", "shared", "vectors")
-	files, _ := filepath.Glob(filepath.Join(vdir, "*.txt"))
-	if len(files) == 0 {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("golden vectors missing at %s", vdir)
-		}
-		t.Skipf("golden vectors not found at %s", vdir)
-	}
 	out := map[string][]vecBatch{}
-	for _, f := range files {
-		fh, err := os.Open(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sc := bufio.NewScanner(fh)
-		sc.Buffer(nil, 1<<22)
-		for n := 1; sc.Scan(); n++ {
-			line := sc.Text()
-			if line == "" || line[0] == '#' {
-				continue
-			}
-			fields := strings.Fields(line)
-			data, err := hex.DecodeString(fields[1])
-			if err != nil {
-				t.Fatalf("%s:%d: %v", f, n, err)
-			}
-			conn := ""
-			if i := strings.Index(line, "[conn"); i >= 0 {
-				conn = line[i : i+strings.IndexByte(line[i:], ']')+1]
-			}
-			out[filepath.Base(f)] = append(out[filepath.Base(f)], vecBatch{dir: fields[0], conn: conn, line: n, data: data})
-		}
-		fh.Close()
-		if err := sc.Err(); err != nil {
-			t.Fatal(err)
-		}
+	for _, b := range vectors.Load(t) {
+		out[b.File] = append(out[b.File], b)
 	}
 	return out
 }
@@ -88,10 +31,10 @@ func TestVectorsHandshakeAndRX(t *testing.T) {
 		conns := map[string][]vecBatch{}
 		var order []string
 		for _, b := range batches {
-			if _, ok := conns[b.conn]; !ok {
-				order = append(order, b.conn)
+			if _, ok := conns[b.Conn]; !ok {
+				order = append(order, b.Conn)
 			}
-			conns[b.conn] = append(conns[b.conn], b)
+			conns[b.Conn] = append(conns[b.Conn], b)
 		}
 		for _, conn := range order {
 			t.Run(name+conn, func(t *testing.T) { replayConn(t, conns[conn]) })
@@ -102,8 +45,8 @@ func TestVectorsHandshakeAndRX(t *testing.T) {
 func decodeOne(t *testing.T, b vecBatch) *codec.TransportMessage {
 	t.Helper()
 	var m codec.TransportMessage
-	if _, err := codec.DecodeTransport(b.data, &m); err != nil {
-		t.Fatalf("line %d: %v", b.line, err)
+	if _, err := codec.DecodeTransport(b.Data, &m); err != nil {
+		t.Fatalf("line %d: %v", b.Line, err)
 	}
 	return &m
 }
@@ -111,7 +54,7 @@ func decodeOne(t *testing.T, b vecBatch) *codec.TransportMessage {
 func replayConn(t *testing.T, batches []vecBatch) {
 	var cs, sc []vecBatch
 	for _, b := range batches {
-		if b.dir == "C>S" {
+		if b.Dir == "C>S" {
 			cs = append(cs, b)
 		} else {
 			sc = append(sc, b)
@@ -188,37 +131,37 @@ func replayConn(t *testing.T, batches []vecBatch) {
 		var nm codec.NetworkMessage
 		var frags [][]byte // the current run of fragment batches
 		for _, b := range dir.batches {
-			br.Reset(b.data)
+			br.Reset(b.Data)
 			for br.Next(&tm) {
 				switch tm.ID {
 				case codec.MidFrame:
 					ok, err := rx.Frame(&tm.Frame)
 					if !ok || err != nil {
-						t.Fatalf("%s line %d: Frame SN %d refused: %v", dir.name, b.line, tm.Frame.SN, err)
+						t.Fatalf("%s line %d: Frame SN %d refused: %v", dir.name, b.Line, tm.Frame.SN, err)
 					}
 					for br.NextNetwork(&nm) {
 					}
 				case codec.MidFragment:
-					frags = append(frags, b.data)
+					frags = append(frags, b.Data)
 					msg, _, err := rx.Fragment(&tm.Fragment)
 					if err != nil {
-						t.Fatalf("%s line %d: %v", dir.name, b.line, err)
+						t.Fatalf("%s line %d: %v", dir.name, b.Line, err)
 					}
 					if msg == nil {
 						continue
 					}
 					if n, err := codec.DecodeNetwork(msg, &nm); err != nil || n != len(msg) {
-						t.Fatalf("%s line %d: reassembled %d bytes: n %d err %v", dir.name, b.line, len(msg), n, err)
+						t.Fatalf("%s line %d: reassembled %d bytes: n %d err %v", dir.name, b.Line, len(msg), n, err)
 					}
 					checkTXFragments(t, dir.est, msg, frags)
 					frags = frags[:0]
 				case codec.MidKeepAlive, codec.MidClose:
 				default:
-					t.Fatalf("%s line %d: transport id %#x", dir.name, b.line, tm.ID)
+					t.Fatalf("%s line %d: transport id %#x", dir.name, b.Line, tm.ID)
 				}
 			}
 			if br.Err() != nil {
-				t.Fatalf("%s line %d: %v", dir.name, b.line, br.Err())
+				t.Fatalf("%s line %d: %v", dir.name, b.Line, br.Err())
 			}
 		}
 		if s := rx.Stats(); s.Duplicates != 0 || s.FragmentsDropped != 0 || s.Oversized != 0 || s.Incomplete != 0 {
