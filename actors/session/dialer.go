@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"math/rand/v2"
 	"net"
@@ -22,6 +23,10 @@ type DialerConfig struct {
 	MinBackoff, MaxBackoff time.Duration
 	// DialTimeout bounds one connection attempt (default 5 s).
 	DialTimeout time.Duration
+	// Discover, when set, finds the endpoints to try before each attempt
+	// (scouting for a router); the dialer's own endpoint is then unused.
+	// It must return when ctx ends.
+	Discover func(ctx context.Context) ([]link.Endpoint, error)
 }
 
 // DialerProps returns the props of a dialer: it connects to ep, opens a
@@ -141,7 +146,7 @@ func (d *dialer) dial() {
 	go func() {
 		defer d.wg.Done()
 		defer cancel()
-		conn, info, err := link.Dial(ctx, d.ep)
+		conn, info, err := d.connect(ctx)
 		d.mu.Lock()
 		defer d.mu.Unlock()
 		if d.stopped {
@@ -153,6 +158,30 @@ func (d *dialer) dial() {
 		d.system.Root.Send(d.self, &dialed{conn: conn, info: info, err: err})
 	}()
 }
+
+// connect dials the dialer's endpoint, or the first endpoint Discover
+// finds that accepts a connection.
+func (d *dialer) connect(ctx context.Context) (net.Conn, link.Info, error) {
+	if d.cfg.Discover == nil {
+		return link.Dial(ctx, d.ep)
+	}
+	eps, err := d.cfg.Discover(ctx)
+	if err != nil {
+		return nil, link.Info{}, err
+	}
+	err = errNothingFound
+	for _, ep := range eps {
+		var conn net.Conn
+		var info link.Info
+		if conn, info, err = link.Dial(ctx, ep); err == nil {
+			return conn, info, nil
+		}
+	}
+	return nil, link.Info{}, err
+}
+
+// errNothingFound: scouting found no endpoint to dial.
+var errNothingFound = errors.New("session: scouting found no endpoint")
 
 // retry arms the backoff timer: full jitter between half and all of the
 // current backoff, which doubles up to MaxBackoff.
