@@ -1,14 +1,18 @@
 package session
 
 import (
+	"context"
 	"crypto/rand"
 	"fmt"
 	"log/slog"
+	"net"
+	"sync/atomic"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/gozenoh/zenoh/actors/link"
+	"github.com/gozenoh/zenoh/actors/scout"
 	"github.com/gozenoh/zenoh/codec"
 )
 
@@ -30,7 +34,21 @@ type ManagerConfig struct {
 	// Actor is the template for each session (RX/TX limits, timeouts).
 	Actor  ActorConfig
 	Dialer DialerConfig
-	Logger *slog.Logger
+	// Scouting configures UDP multicast scouting (spec/transport.md 7).
+	Scouting ScoutingConfig
+	Logger   *slog.Logger
+}
+
+// ScoutingConfig configures multicast scouting for a node.
+type ScoutingConfig struct {
+	// Multicast answers Scouts with Hellos listing the node's locators,
+	// and makes a client or peer without connect endpoints scout for a
+	// router to connect to.
+	Multicast bool
+	// Group is the multicast group (default 224.0.0.224:7446).
+	Group string
+	// Interface is where to scout and answer (nil: the default route's).
+	Interface *net.Interface
 }
 
 // Listening answers GetListening: the endpoints the listeners bound
@@ -104,6 +122,8 @@ type manager struct {
 	listeners []*actor.PID
 	dialers   []*actor.PID
 
+	locs atomic.Pointer[[]string] // listen locators, read by the scout responder
+
 	shutdownReply *actor.PID // who asked for Shutdown; nil when none is running
 	shutdownTimer *time.Timer
 }
@@ -117,8 +137,27 @@ func (m *manager) Receive(ctx actor.Context) {
 		for _, ep := range m.cfg.Connect {
 			m.dialers = append(m.dialers, ctx.Spawn(DialerProps(ep, m.dialerConfig(ctx))))
 		}
+		if sc := m.cfg.Scouting; sc.Multicast {
+			ctx.Spawn(scout.ResponderProps(scout.ResponderConfig{ZID: m.cfg.Session.ZID,
+				WhatAmI: m.cfg.Session.WhatAmI, Locators: m.locators, Group: sc.Group,
+				Interface: sc.Interface, Logger: m.cfg.Logger}))
+			if len(m.cfg.Connect) == 0 && m.cfg.Session.WhatAmI != codec.Router {
+				d := m.dialerConfig(ctx)
+				d.Discover = m.discover
+				m.dialers = append(m.dialers, ctx.Spawn(DialerProps(link.Endpoint{}, d)))
+			}
+		}
+	case *scout.ResponderFailed:
+		m.cfg.Logger.Warn("multicast scouting unavailable, going on without it", "err", msg.Err)
+	case *scout.ResponderJoined:
+		m.cfg.Logger.Info("answering scouts", "group", msg.Group, "interface", msg.Interface)
 	case *link.Listening:
 		m.listening = append(m.listening, msg.Endpoint)
+		locs := make([]string, len(m.listening))
+		for i, ep := range m.listening {
+			locs[i] = ep.Locator()
+		}
+		m.locs.Store(&locs)
 		m.cfg.Logger.Info("listening", "endpoint", msg.Endpoint.String())
 	case *link.ListenFailed:
 		m.cfg.Logger.Error("cannot listen", "endpoint", msg.Endpoint.String(), "err", msg.Err)
@@ -156,6 +195,31 @@ func (m *manager) Receive(ctx actor.Context) {
 		}
 		ctx.Respond(&Sessions{ByZID: out})
 	}
+}
+
+// locators is called by the scout responder's goroutine.
+func (m *manager) locators() []string {
+	if p := m.locs.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// discover scouts for a router (run by a dialer's goroutine).
+func (m *manager) discover(ctx context.Context) ([]link.Endpoint, error) {
+	sc := m.cfg.Scouting
+	found, err := scout.FirstRouter(ctx, scout.ScoutConfig{ZID: m.cfg.Session.ZID, Group: sc.Group,
+		Interface: sc.Interface, Logger: m.cfg.Logger})
+	if err != nil {
+		return nil, err
+	}
+	var eps []link.Endpoint
+	for _, l := range found.Locators {
+		if ep, err := link.ParseEndpoint(l); err == nil {
+			eps = append(eps, ep)
+		}
+	}
+	return eps, nil
 }
 
 func (m *manager) shutdown(ctx actor.Context, s *Shutdown) {

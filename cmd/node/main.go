@@ -1,7 +1,9 @@
 // Command node is the gozenoh binary. Today it runs the transport layer of
 // a Zenoh node: it listens and connects, opens sessions with zenoh-pico,
 // Rust zenoh and other gozenoh nodes (handshake, lease, keepalives), and
-// logs them. Routing, the API and the CLI tools come in later issues.
+// logs them; it answers multicast Scouts, and a client or peer without
+// connect endpoints scouts for a router. Routing, the API and the CLI
+// tools come in later issues.
 package main
 
 import (
@@ -47,6 +49,7 @@ func run(args []string) error {
 	fs.Var(&connect, "connect", "endpoint to connect to, e.g. tcp/127.0.0.1:7447 (repeatable)")
 	fs.Var(&connect, "e", "shorthand for --connect")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	noScout := fs.Bool("no-multicast-scouting", false, "neither answer nor send multicast Scouts on 224.0.0.224:7446")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: node [flags]\n\nRuns the transport layer of a Zenoh node: sessions only, no routing yet.\n\n")
 		fs.PrintDefaults()
@@ -71,7 +74,8 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	cfg := session.ManagerConfig{Session: session.DefaultConfig(), Logger: logger}
+	cfg := session.ManagerConfig{Session: session.DefaultConfig(), Logger: logger,
+		Scouting: session.ScoutingConfig{Multicast: !*noScout}}
 	cfg.Session.ZID, cfg.Session.WhatAmI = zid, role
 	for _, s := range listen {
 		ep, err := link.ParseEndpoint(s)
