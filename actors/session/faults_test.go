@@ -302,3 +302,36 @@ func TestGarbageNeverHurtsOthers(t *testing.T) {
 		healthy()
 	})
 }
+
+// TestOversizedMessageDroppedSessionLives: a fragmented message above the
+// receiver's reassembly cap is dropped and counted; the session goes on.
+func TestOversizedMessageDroppedSessionLives(t *testing.T) {
+	sys := newSystem(t)
+	a := startNode(t, sys, codec.Router, []string{"tcp/127.0.0.1:0"}, nil, func(c *ManagerConfig) {
+		c.Actor.RX = RXConfig{MaxMessage: 1 << 20, MaxBuffered: 4 << 20}
+	})
+	b := startNode(t, sys, codec.Client, nil, []string{a.listening(t, sys, 1)[0].String()}, nil)
+	oa := wait(t, a.events, 5*time.Second, func(*Opened) bool { return true })
+	ob := wait(t, b.events, 5*time.Second, func(*Opened) bool { return true })
+	big := pushMsg("demo/big", make([]byte, 2<<20))
+	small := pushMsg("demo/small", []byte("after"))
+	sys.Root.Send(ob.Session, &Send{Msgs: []codec.NetworkMessage{big, small}, Reliable: true})
+	wait(t, a.events, 5*time.Second, func(r *receivedCopy) bool {
+		for _, m := range decodeAll(t, r) {
+			if len(m.Push.Body.Payload) > 1<<20 {
+				t.Fatal("a message above the cap was delivered")
+			}
+			if string(m.Push.Body.Payload) == "after" {
+				return true
+			}
+		}
+		return false
+	})
+	res, err := sys.Root.RequestFuture(oa.Session, &GetStats{}, time.Second).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := res.(*Report).RX; st.Oversized != 1 {
+		t.Fatalf("Oversized = %d, want 1 (%+v)", st.Oversized, st)
+	}
+}
