@@ -1,7 +1,6 @@
 package link
 
 import (
-	"log/slog"
 	"net"
 	"runtime"
 	"strings"
@@ -9,22 +8,14 @@ import (
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/gozenoh/zenoh/internal/actortest"
 )
 
 // wait is how long a test waits for an event before failing.
 const wait = 10 * time.Second
 
-// newSystem returns an actor system with a silent logger, shut down when
-// the test ends (after a goroutine check registered later runs: cleanups
-// run last-in first-out).
-func newSystem(t testing.TB) *actor.ActorSystem {
-	t.Helper()
-	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
-		return slog.New(slog.DiscardHandler)
-	}))
-	t.Cleanup(sys.Shutdown)
-	return sys
-}
+func newSystem(t testing.TB) *actor.ActorSystem { return actortest.NewSystem(t) }
 
 // received is what the test owner forwards for one Inbound: the batches,
 // copied, in order.
@@ -84,31 +75,10 @@ func spawnOwner(t testing.TB, sys *actor.ActorSystem, child *actor.Props, keep b
 	return pid, s.pid, out
 }
 
-// next waits for the next message of type T on ch. Messages of other
-// types that come first are put back at the end of ch.
+// next waits for the next message of type T on ch, putting others back.
 func next[T any](t testing.TB, ch chan any) T {
 	t.Helper()
-	deadline := time.NewTimer(wait)
-	defer deadline.Stop()
-	var skipped []any
-	defer func() {
-		for _, m := range skipped {
-			ch <- m
-		}
-	}()
-	for {
-		select {
-		case m := <-ch:
-			if v, ok := m.(T); ok {
-				return v
-			}
-			skipped = append(skipped, m)
-		case <-deadline.C:
-			var zero T
-			t.Fatalf("no %T within %v; skipped %d messages", zero, wait, len(skipped))
-			return zero
-		}
-	}
+	return actortest.Next[T](t, ch, wait)
 }
 
 // tcpPair returns the two ends of a loopback TCP connection.

@@ -2,10 +2,8 @@ package scout
 
 import (
 	"bytes"
-	"crypto/rand"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/netip"
 	"runtime"
@@ -17,30 +15,15 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/gozenoh/zenoh/codec"
 	"github.com/gozenoh/zenoh/hlc"
+	"github.com/gozenoh/zenoh/internal/actortest"
 )
 
 // wait is how long a test waits for an event before failing.
 const wait = 10 * time.Second
 
-// newSystem returns an actor system with a silent logger, shut down when
-// the test ends.
-func newSystem(t testing.TB) *actor.ActorSystem {
-	t.Helper()
-	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
-		return slog.New(slog.DiscardHandler)
-	}))
-	t.Cleanup(sys.Shutdown)
-	return sys
-}
+func newSystem(t testing.TB) *actor.ActorSystem { return actortest.NewSystem(t) }
 
-func newZID(t testing.TB) codec.ZenohID {
-	t.Helper()
-	id, err := hlc.NewRandomID(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return id
-}
+func newZID(t testing.TB) codec.ZenohID { return actortest.NewZID(t) }
 
 // spawned is the test owner's report of its child's PID.
 type spawned struct{ pid *actor.PID }
@@ -98,31 +81,10 @@ func joined(t testing.TB, sys *actor.ActorSystem, mc mcast, cfg ResponderConfig)
 	return nil
 }
 
-// next waits for the next message of type T on ch. Messages of other
-// types that come first are put back at the end of ch.
+// next waits for the next message of type T on ch, putting others back.
 func next[T any](t testing.TB, ch chan any) T {
 	t.Helper()
-	deadline := time.NewTimer(wait)
-	defer deadline.Stop()
-	var skipped []any
-	defer func() {
-		for _, m := range skipped {
-			ch <- m
-		}
-	}()
-	for {
-		select {
-		case m := <-ch:
-			if v, ok := m.(T); ok {
-				return v
-			}
-			skipped = append(skipped, m)
-		case <-deadline.C:
-			var zero T
-			t.Fatalf("no %T within %v; skipped %d messages", zero, wait, len(skipped))
-			return zero
-		}
-	}
+	return actortest.Next[T](t, ch, wait)
 }
 
 // stats asks a responder for its counters.

@@ -1,9 +1,7 @@
 package session
 
 import (
-	"crypto/rand"
 	"log/slog"
-	"os"
 	"testing"
 	"time"
 
@@ -11,29 +9,12 @@ import (
 
 	"github.com/gozenoh/zenoh/actors/link"
 	"github.com/gozenoh/zenoh/codec"
-	"github.com/gozenoh/zenoh/hlc"
+	"github.com/gozenoh/zenoh/internal/actortest"
 )
 
-// newSystem returns an actor system logging through the test (or
-// nowhere), shut down when the test ends.
-func newSystem(t testing.TB) *actor.ActorSystem {
-	t.Helper()
-	var h slog.Handler = slog.DiscardHandler
-	if os.Getenv("ZENOH_TEST_LOG") != "" {
-		h = slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})
-	}
-	logger := slog.New(h)
-	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return logger }))
-	t.Cleanup(sys.Shutdown)
-	return sys
-}
+func newSystem(t testing.TB) *actor.ActorSystem { return actortest.NewSystem(t) }
 
-func testLogger() *slog.Logger {
-	if os.Getenv("ZENOH_TEST_LOG") != "" {
-		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	return slog.New(slog.DiscardHandler)
-}
+func testLogger() *slog.Logger { return actortest.Logger() }
 
 // probe is an actor that copies every message it gets to a channel.
 type probe struct {
@@ -72,33 +53,14 @@ type receivedCopy struct {
 	whole  [][]byte
 }
 
-// wait returns the first message for which match returns true, failing
-// the test after timeout. Other messages are dropped.
+// wait returns the first message of type T for which match returns true,
+// failing the test after timeout. Other messages are dropped.
 func wait[T any](t testing.TB, p *probe, timeout time.Duration, match func(T) bool) T {
 	t.Helper()
-	deadline := time.After(timeout)
-	for {
-		select {
-		case m := <-p.ch:
-			if v, ok := m.(T); ok && (match == nil || match(v)) {
-				return v
-			}
-		case <-deadline:
-			var zero T
-			t.Fatalf("no %T within %v", zero, timeout)
-			return zero
-		}
-	}
+	return actortest.Await(t, p.ch, timeout, match)
 }
 
-func newZID(t testing.TB) codec.ZenohID {
-	t.Helper()
-	id, err := hlc.NewRandomID(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return id
-}
+func newZID(t testing.TB) codec.ZenohID { return actortest.NewZID(t) }
 
 // node is one manager with its handler probe.
 type node struct {

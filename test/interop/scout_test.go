@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -17,6 +16,7 @@ import (
 	"github.com/gozenoh/zenoh/actors/scout"
 	"github.com/gozenoh/zenoh/codec"
 	"github.com/gozenoh/zenoh/hlc"
+	"github.com/gozenoh/zenoh/internal/actortest"
 )
 
 // scoutResponder starts a scouting responder on the default group and
@@ -25,10 +25,7 @@ import (
 // so pico could not either).
 func scoutResponder(t *testing.T, cfg scout.ResponderConfig) (*actor.ActorSystem, *actor.PID) {
 	t.Helper()
-	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
-		return slog.New(slog.DiscardHandler)
-	}))
-	t.Cleanup(sys.Shutdown)
+	sys := actortest.NewSystem(t)
 	events := make(chan any, 16)
 	parent := sys.Root.Spawn(actor.PropsFromFunc(func(ctx actor.Context) {
 		switch m := ctx.Message().(type) {

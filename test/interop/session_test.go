@@ -2,8 +2,6 @@ package interop
 
 import (
 	"bytes"
-	"crypto/rand"
-	"log/slog"
 	"os"
 	"strings"
 	"testing"
@@ -14,7 +12,7 @@ import (
 	"github.com/gozenoh/zenoh/actors/link"
 	"github.com/gozenoh/zenoh/actors/session"
 	"github.com/gozenoh/zenoh/codec"
-	"github.com/gozenoh/zenoh/hlc"
+	"github.com/gozenoh/zenoh/internal/actortest"
 )
 
 // holdFor is how long the session-holding tests keep a session open.
@@ -95,17 +93,10 @@ func noClosedFor(t *testing.T, e *events, d time.Duration) {
 
 func goNode(t *testing.T, role codec.WhatAmI, listen, connect string) (*actor.ActorSystem, *events, *actor.PID) {
 	t.Helper()
-	logger := slog.New(slog.DiscardHandler)
-	if os.Getenv("ZENOH_TEST_LOG") != "" {
-		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return logger }))
-	t.Cleanup(sys.Shutdown)
+	logger := actortest.Logger()
+	sys := actortest.NewSystem(t)
 	ev := newEvents(sys)
-	zid, err := hlc.NewRandomID(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
+	zid := actortest.NewZID(t)
 	cfg := session.ManagerConfig{Session: session.DefaultConfig(), Handler: ev.pid, Logger: logger}
 	cfg.Session.ZID, cfg.Session.WhatAmI = zid, role
 	if listen != "" {
