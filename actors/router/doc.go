@@ -1,0 +1,76 @@
+// Package router is the routing-table core of a Zenoh node
+// (spec/network.md §9 and §10): faces, their key-expression ids and
+// declarations, interests, Push routes and pending queries. It is plain Go
+// with no goroutines, no I/O and no actor imports; time is passed in. A
+// router actor owns one Tables, feeds it what its sessions receive and
+// sends the Out messages it returns.
+//
+// # Usage
+//
+//	t, err := router.New(router.DefaultConfig())
+//	out, err := t.OpenFace(id, codec.Client, false) // false: a remote session
+//	out, err = t.Handle(id, &msg, now)              // Declare, Interest, Request, Response, ResponseFinal
+//	dests, err := t.RoutePush(id, &msg.Push)        // hot path, cached
+//	out = t.Tick(now)                               // query timeouts
+//	out = t.CloseFace(id, now)
+//
+// Errors are for the actor to log (and perhaps to close the face with); a
+// misbehaving face never corrupts the tables nor makes them panic. Out
+// messages own their bytes: nothing in them aliases a Handle input, which
+// the codec decodes in place.
+//
+// # Faces and modes
+//
+// A face is a session to a remote node, or a local in-process session of
+// this node's API (OpenFace's local flag). In router mode every face's
+// declarations are announced to the other faces that registered a
+// matching Future interest (§9.1), one declaration per distinct key and
+// destination with a router-chosen id, undeclared with the same id when the
+// last declarer goes. Aggregate interests (pico's write filter, §9.2/§9.3)
+// get one declaration per interest whose key is exactly the interest key,
+// named by the client's own key-expression id with M=0 when the client
+// named it so, else by the full string. Queryable info is merged (complete
+// if any is, distance the minimum among the best completeness) and
+// re-declared when it changes. Every declaration we send names its key in
+// full (scope 0, M=1); we never declare key-expression ids of our own.
+//
+// In peer and client modes only local faces' declarations are announced,
+// to every remote face without any interest; a remote peer face opened in
+// peer mode first gets the initial push (Declare I=1 id 0 each, then
+// DeclareFinal 0, §10.1). Remote faces never reach other remote faces
+// (no routing between peers), neither for Push nor for queries.
+//
+// # Interests
+//
+// Current and CurrentFuture answer the current state with I=1 (tokens
+// include the asking face's own, for liveliness gets, §9.6; Current-only
+// answers carry id 0), Future and CurrentFuture register (router mode),
+// and every non-Final interest gets its DeclareFinal. Current-only
+// interests for subscribers or queryables, which Rust ignores, are
+// answered like the others.
+//
+// # Push routes
+//
+// RoutePush resolves the key, looks up the subscriber tree and caches the
+// destinations in an LRU keyed by (source face, scope, suffix, M). Every
+// change that may alter a route (subscriber declarations, face open and
+// close, key-expression undeclaration) bumps a generation counter that
+// cached entries carry, so stale entries are recomputed. A cache hit does
+// not allocate; the returned slice is shared with the cache and
+// read-only.
+//
+// # Queries
+//
+// A Request goes to the faces holding matching queryables, chosen by its
+// target (§9.5), with a fresh request id per destination face; replies
+// return with the querier's id, the full key and the querier's QoS, and
+// the querier gets exactly one ResponseFinal, after the last destination's
+// ResponseFinal, its face closing, or the timeout (Tick sends an Err
+// "Timeout" reply first).
+//
+// # Bounds
+//
+// Config.MaxDeclarationsPerFace bounds each face's key-expression ids,
+// entities and registered interests; Config.MaxPendingQueries bounds the
+// forwarded requests; Config.RouteCacheSize bounds the route cache.
+package router

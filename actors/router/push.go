@@ -1,0 +1,87 @@
+package router
+
+import (
+	"fmt"
+	"slices"
+	"unsafe"
+
+	"github.com/gozenoh/zenoh/codec"
+)
+
+// Dest is one destination of a Push: the face and a wire expression valid
+// on it (the full key, scope 0, M=1).
+type Dest struct {
+	Face     FaceID
+	WireExpr codec.WireExpr
+}
+
+// routeKey identifies a Push route: the source face and the WireExpr as
+// received (M is normalised to false for scope 0, where it means nothing).
+type routeKey struct {
+	from    FaceID
+	scope   uint16
+	mapping bool
+	suffix  string
+}
+
+// routeEntry is a cached route, valid while gen equals Tables.gen.
+type routeEntry struct {
+	gen   uint64
+	dests []Dest
+}
+
+// RoutePush returns the faces a Push received on face from must be sent
+// to (network.md §9.4): every face with a subscriber intersecting its key,
+// never the source, and outside router mode never from a remote face to
+// another remote face. An empty result means drop.
+//
+// The returned slice and the WireExpr bytes in it are shared with the
+// route cache: the caller must treat them as read-only and must not keep
+// them past its next call on the Tables. A cache hit does not allocate.
+func (t *Tables) RoutePush(from FaceID, p *codec.Push) ([]Dest, error) {
+	we := &p.WireExpr
+	k := routeKey{from: from, scope: we.Scope, mapping: we.Mapping && we.Scope != 0}
+	if len(we.Suffix) > 0 {
+		// Lookup only: the cache does not keep the key on Get.
+		k.suffix = unsafe.String(unsafe.SliceData(we.Suffix), len(we.Suffix))
+	}
+	if e, ok := t.cache.Get(k); ok && e.gen == t.gen {
+		return e.dests, nil
+	}
+	f := t.faces[from]
+	if f == nil {
+		return nil, fmt.Errorf("%w: %d", ErrUnknownFace, from)
+	}
+	key, err := t.resolve(f, we)
+	if err != nil {
+		return nil, err
+	}
+	dests := t.computeRoute(f, key)
+	k.suffix = string(we.Suffix) // owned copy for the cache
+	t.cache.Add(k, &routeEntry{gen: t.gen, dests: dests})
+	return dests, nil
+}
+
+// computeRoute finds the destination faces of a Push on key from face f,
+// sorted by face id.
+func (t *Tables) computeRoute(f *face, key string) []Dest {
+	clear(t.seen)
+	t.idx[kindSub].Intersecting(key, func(_ string, ke *keyEntry) bool {
+		for dst := range ke.ents {
+			if dst != f.id && (t.router() || f.local || t.faces[dst].local) {
+				t.seen[dst] = struct{}{}
+			}
+		}
+		return true
+	})
+	if len(t.seen) == 0 {
+		return nil
+	}
+	kb := []byte(key)
+	dests := make([]Dest, 0, len(t.seen))
+	for id := range t.seen {
+		dests = append(dests, Dest{Face: id, WireExpr: codec.WireExpr{Suffix: kb, Mapping: true}})
+	}
+	slices.SortFunc(dests, func(a, b Dest) int { return int(int64(a.Face) - int64(b.Face)) })
+	return dests
+}
