@@ -1,0 +1,237 @@
+package router
+
+import (
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/gozenoh/zenoh/actors/session"
+	"github.com/gozenoh/zenoh/codec"
+)
+
+// ActorConfig configures the router actor.
+type ActorConfig struct {
+	Tables Config
+	// TickEvery is how often pending queries are checked for timeouts.
+	TickEvery time.Duration
+	Logger    *slog.Logger
+}
+
+// Props returns the props of the router actor: the node's session
+// manager sends it Opened, Closed and every session's Received; it keeps
+// one face per session in its Tables and sends what they decide with
+// session.Send.
+func Props(cfg ActorConfig) (*actor.Props, error) {
+	t, err := New(cfg.Tables)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.TickEvery <= 0 {
+		cfg.TickEvery = 100 * time.Millisecond
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return actor.PropsFromProducer(func() actor.Actor {
+		return &routerActor{cfg: cfg, t: t, faces: map[string]*faceRef{}, byID: map[FaceID]*faceRef{}}
+	}), nil
+}
+
+type faceRef struct {
+	id  FaceID
+	pid *actor.PID
+}
+
+type routerTick struct{}
+
+type routerActor struct {
+	cfg    ActorConfig
+	t      *Tables
+	faces  map[string]*faceRef // by session PID id
+	byID   map[FaceID]*faceRef
+	next   FaceID
+	timer  *time.Timer
+	self   *actor.PID
+	system *actor.ActorSystem
+
+	nm  codec.NetworkMessage
+	br  codec.BatchReader
+	out map[outKey]*outBatch // sends being built for the current Received
+}
+
+type outKey struct {
+	face     FaceID
+	reliable bool
+}
+
+// outBatch is one session.Send being filled; its messages may alias the
+// Received they were routed from, which is released only once every
+// Send built from it was consumed (Done).
+type outBatch struct {
+	msgs []codec.NetworkMessage
+}
+
+var outPool = sync.Pool{New: func() any { return &outBatch{} }}
+
+// holder counts the Sends still using a Received's buffer.
+type holder struct {
+	n atomic.Int32
+	r *session.Received
+}
+
+func (h *holder) done() {
+	if h.n.Add(-1) == 0 {
+		h.r.Release()
+	}
+}
+
+func (a *routerActor) Receive(ctx actor.Context) {
+	switch m := ctx.Message().(type) {
+	case *actor.Started:
+		a.self, a.system = ctx.Self(), ctx.ActorSystem()
+		a.out = map[outKey]*outBatch{}
+		a.arm()
+	case *session.Opened:
+		a.opened(ctx, m)
+	case *session.Closed:
+		if f := a.faces[m.Session.Id]; f != nil {
+			outs := a.t.CloseFace(f.id, time.Now())
+			delete(a.faces, m.Session.Id)
+			delete(a.byID, f.id)
+			a.sendOuts(ctx, outs)
+		}
+	case *session.Received:
+		a.received(ctx, m)
+	case *routerTick:
+		a.sendOuts(ctx, a.t.Tick(time.Now()))
+		a.arm()
+	case *actor.Stopping:
+		if a.timer != nil {
+			a.timer.Stop()
+		}
+	}
+}
+
+func (a *routerActor) arm() {
+	self, sys := a.self, a.system
+	a.timer = time.AfterFunc(a.cfg.TickEvery, func() { sys.Root.Send(self, &routerTick{}) })
+}
+
+func (a *routerActor) opened(ctx actor.Context, o *session.Opened) {
+	a.next++
+	f := &faceRef{id: a.next, pid: o.Session}
+	outs, err := a.t.OpenFace(f.id, o.WhatAmI, false)
+	if err != nil {
+		a.cfg.Logger.Error("cannot open face", "peer", o.ZID, "err", err)
+		return
+	}
+	a.faces[o.Session.Id] = f
+	a.byID[f.id] = f
+	a.sendOuts(ctx, outs)
+}
+
+// received routes every network message of one read of a session.
+func (a *routerActor) received(ctx actor.Context, r *session.Received) {
+	f := a.faces[r.Session.Id]
+	if f == nil {
+		r.Release()
+		return
+	}
+	now := time.Now()
+	for _, fr := range r.Frames {
+		a.br.ResetFrame(fr.Payload)
+		for a.br.NextNetwork(&a.nm) {
+			a.route(ctx, f, &a.nm, fr.Reliable, now)
+		}
+		if err := a.br.Err(); err != nil {
+			a.cfg.Logger.Warn("undecodable frame", "face", f.id, "err", err)
+		}
+	}
+	for _, w := range r.Whole {
+		if _, err := codec.DecodeNetwork(w.Msg, &a.nm); err != nil {
+			a.cfg.Logger.Warn("undecodable message", "face", f.id, "err", err)
+			continue
+		}
+		a.route(ctx, f, &a.nm, w.Reliable, now)
+	}
+	a.flush(ctx, r)
+}
+
+func (a *routerActor) route(ctx actor.Context, f *faceRef, m *codec.NetworkMessage, reliable bool, now time.Time) {
+	if m.ID != codec.MidPush {
+		outs, err := a.t.Handle(f.id, m, now)
+		if err != nil {
+			a.cfg.Logger.Debug("message refused", "face", f.id, "err", err)
+		}
+		a.sendOuts(ctx, outs)
+		return
+	}
+	dests, err := a.t.RoutePush(f.id, &m.Push)
+	if err != nil {
+		a.cfg.Logger.Debug("push refused", "face", f.id, "err", err)
+		return
+	}
+	for _, d := range dests {
+		k := outKey{face: d.Face, reliable: reliable}
+		b := a.out[k]
+		if b == nil {
+			b = outPool.Get().(*outBatch)
+			a.out[k] = b
+		}
+		b.msgs = append(b.msgs, codec.NetworkMessage{ID: codec.MidPush, Push: codec.Push{
+			WireExpr: d.WireExpr, QoS: m.Push.QoS, Body: m.Push.Body}})
+	}
+}
+
+// flush sends the batches routed from r; r is released when the last of
+// them has been consumed by its session.
+func (a *routerActor) flush(ctx actor.Context, r *session.Received) {
+	if len(a.out) == 0 {
+		r.Release()
+		return
+	}
+	h := &holder{r: r}
+	h.n.Store(int32(len(a.out)))
+	for k, b := range a.out {
+		delete(a.out, k)
+		dst := a.byID[k.face]
+		if dst == nil {
+			a.recycle(b)
+			h.done()
+			continue
+		}
+		ob := b
+		ctx.Send(dst.pid, &session.Send{Msgs: ob.msgs, Reliable: k.reliable, Done: func() {
+			a.recycle(ob)
+			h.done()
+		}})
+	}
+}
+
+func (a *routerActor) recycle(b *outBatch) {
+	clear(b.msgs)
+	b.msgs = b.msgs[:0]
+	outPool.Put(b)
+}
+
+// sendOuts sends control messages the tables produced (they own their
+// bytes), one Send per destination run.
+func (a *routerActor) sendOuts(ctx actor.Context, outs []Out) {
+	for i := 0; i < len(outs); {
+		j := i
+		for j < len(outs) && outs[j].Face == outs[i].Face {
+			j++
+		}
+		if dst := a.byID[outs[i].Face]; dst != nil {
+			msgs := make([]codec.NetworkMessage, j-i)
+			for k := range msgs {
+				msgs[k] = outs[i+k].Msg
+			}
+			ctx.Send(dst.pid, &session.Send{Msgs: msgs, Reliable: true})
+		}
+		i = j
+	}
+}
