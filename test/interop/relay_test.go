@@ -108,6 +108,9 @@ func (r *codecRelay) pipe(src, dst net.Conn, dir string) {
 				msgs := 0
 				for br.Next(&tm) {
 					msgs++
+					if relayTrace {
+						fmt.Printf("%s %s\n", dir, hexOf(batch))
+					}
 					r.mu.Lock()
 					r.kinds[dir][tm.ID]++
 					r.mu.Unlock()
@@ -286,3 +289,8 @@ func TestCodecRelayBatch2048(t *testing.T) {
 		t.Error("no fragmented message crossed the relay")
 	}
 }
+
+// relayTrace prints every batch a relay forwards (debugging aid).
+var relayTrace = os.Getenv("ZENOH_RELAY_TRACE") != ""
+
+func hexOf(b []byte) string { return fmt.Sprintf("%x", b) }
