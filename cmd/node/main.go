@@ -1,9 +1,9 @@
-// Command node is the gozenoh binary. Today it runs the transport layer of
-// a Zenoh node: it listens and connects, opens sessions with zenoh-pico,
-// Rust zenoh and other gozenoh nodes (handshake, lease, keepalives), and
-// logs them; it answers multicast Scouts, and a client or peer without
-// connect endpoints scouts for a router. Routing, the API and the CLI
-// tools come in later issues.
+// Command node is the gozenoh binary. It runs a Zenoh node: it listens and
+// connects, opens sessions with zenoh-pico, Rust zenoh and other gozenoh
+// nodes, answers multicast Scouts (a client or peer without connect
+// endpoints scouts for a router), and in router mode routes pub/sub,
+// queries and liveliness between its clients. The router mesh, the Go
+// API and the CLI tools come in later issues.
 package main
 
 import (
@@ -22,6 +22,7 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/gozenoh/zenoh/actors/link"
+	"github.com/gozenoh/zenoh/actors/router"
 	"github.com/gozenoh/zenoh/actors/session"
 	"github.com/gozenoh/zenoh/codec"
 	"github.com/gozenoh/zenoh/hlc"
@@ -52,7 +53,7 @@ func run(args []string) error {
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	noScout := fs.Bool("no-multicast-scouting", false, "neither answer nor send multicast Scouts on 224.0.0.224:7446")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: node [flags]\n\nRuns the transport layer of a Zenoh node: sessions only, no routing yet.\n\n")
+		fmt.Fprintf(fs.Output(), "usage: node [flags]\n\nRuns a Zenoh node. Router mode routes pub/sub, queries and liveliness\nbetween its clients; peer and client modes are partial (see README).\n\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -95,23 +96,19 @@ func run(args []string) error {
 
 	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return logger }))
 	defer sys.Shutdown()
-	cfg.Handler = sys.Root.Spawn(actor.PropsFromFunc(func(ctx actor.Context) {
-		switch m := ctx.Message().(type) {
-		case *session.Opened:
-			logger.Info("session opened", "peer", m.ZID, "whatami", m.WhatAmI, "remote", m.Link.Remote,
-				"batch", m.Established.BatchSize, "qos", m.Established.QoS)
-		case *session.Closed:
-			logger.Info("session closed", "peer", m.ZID, "reason", m.Reason)
-		case *session.Received:
-			m.Release() // no routing yet
-		}
-	}))
+	rcfg := router.ActorConfig{Tables: router.DefaultConfig(), Logger: logger}
+	rcfg.Tables.ZID, rcfg.Tables.Mode = zid, role
+	rprops, err := router.Props(rcfg)
+	if err != nil {
+		return err
+	}
+	cfg.Handler = sys.Root.Spawn(rprops)
 	props, err := session.ManagerProps(cfg)
 	if err != nil {
 		return err
 	}
 	manager := sys.Root.Spawn(props)
-	logger.Info("gozenoh node started (transport only: no routing yet)", "zid", zid, "mode", role)
+	logger.Info("gozenoh node started", "zid", zid, "mode", role)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
