@@ -1,0 +1,243 @@
+package router
+
+import (
+	"bytes"
+	"testing"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/gozenoh/zenoh/actors/link"
+	"github.com/gozenoh/zenoh/actors/session"
+	"github.com/gozenoh/zenoh/codec"
+	"github.com/gozenoh/zenoh/internal/actortest"
+)
+
+// client is a Go session to the router with a probe that decodes (and
+// copies) every network message it receives.
+type client struct {
+	sys     *actor.ActorSystem
+	session *actor.PID
+	msgs    chan any
+}
+
+func copyMsg(m *codec.NetworkMessage) codec.NetworkMessage {
+	b := codec.AppendNetwork(nil, m)
+	var c codec.NetworkMessage
+	if _, err := codec.DecodeNetwork(b, &c); err != nil {
+		panic(err)
+	}
+	return c
+}
+
+func startRouter(t *testing.T, sys *actor.ActorSystem) string {
+	t.Helper()
+	zid := actortest.NewZID(t)
+	rcfg := ActorConfig{Tables: DefaultConfig(), Logger: actortest.Logger(), TickEvery: 20 * time.Millisecond}
+	rcfg.Tables.ZID = zid
+	rcfg.Tables.QueryTimeout = 500 * time.Millisecond
+	rprops, err := Props(rcfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rpid := sys.Root.Spawn(rprops)
+	ep, _ := link.ParseEndpoint("tcp/127.0.0.1:0")
+	cfg := session.ManagerConfig{Session: session.DefaultConfig(), Handler: rpid, Logger: actortest.Logger(),
+		Listen: []link.Endpoint{ep}}
+	cfg.Session.ZID, cfg.Session.WhatAmI = zid, codec.Router
+	props, err := session.ManagerProps(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mgr := sys.Root.Spawn(props)
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		res, err := sys.Root.RequestFuture(mgr, &session.GetListening{}, time.Second).Result()
+		if err == nil && len(res.(*session.Listening).Endpoints) > 0 {
+			return res.(*session.Listening).Endpoints[0].String()
+		}
+		<-time.After(10 * time.Millisecond) // binding has no event to wait on from here
+	}
+	t.Fatal("router not listening")
+	return ""
+}
+
+func newClient(t *testing.T, sys *actor.ActorSystem, ep string) *client {
+	t.Helper()
+	c := &client{sys: sys, msgs: make(chan any, 1024)}
+	var br codec.BatchReader
+	var nm codec.NetworkMessage
+	probe := sys.Root.Spawn(actor.PropsFromFunc(func(ctx actor.Context) {
+		switch m := ctx.Message().(type) {
+		case *session.Opened:
+			c.msgs <- m
+		case *session.Received:
+			for _, f := range m.Frames {
+				br.ResetFrame(f.Payload)
+				for br.NextNetwork(&nm) {
+					c.msgs <- copyMsg(&nm)
+				}
+			}
+			for _, w := range m.Whole {
+				if _, err := codec.DecodeNetwork(w.Msg, &nm); err == nil {
+					c.msgs <- copyMsg(&nm)
+				}
+			}
+			m.Release()
+		}
+	}))
+	cep, _ := link.ParseEndpoint(ep)
+	cfg := session.ManagerConfig{Session: session.DefaultConfig(), Handler: probe, Logger: actortest.Logger(),
+		Connect: []link.Endpoint{cep}}
+	cfg.Session.ZID, cfg.Session.WhatAmI = actortest.NewZID(t), codec.Client
+	props, err := session.ManagerProps(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sys.Root.Spawn(props)
+	c.session = actortest.Next[*session.Opened](t, c.msgs, 5*time.Second).Session
+	return c
+}
+
+func (c *client) send(msgs ...codec.NetworkMessage) {
+	c.sys.Root.Send(c.session, &session.Send{Msgs: msgs, Reliable: true})
+}
+
+// expect waits for a network message matching pred, dropping others.
+func (c *client) expect(t *testing.T, pred func(*codec.NetworkMessage) bool) codec.NetworkMessage {
+	t.Helper()
+	return actortest.Await(t, c.msgs, 5*time.Second, func(m codec.NetworkMessage) bool { return pred(&m) })
+}
+
+func full(k string) codec.WireExpr { return codec.WireExpr{Suffix: []byte(k), Mapping: true} }
+
+func declare(body codec.Declaration) codec.NetworkMessage {
+	return codec.NetworkMessage{ID: codec.MidDeclare, Declare: codec.Declare{QoS: codec.DefaultQoS, Body: body}}
+}
+
+func push(k, v string) codec.NetworkMessage {
+	return codec.NetworkMessage{ID: codec.MidPush, Push: codec.Push{WireExpr: full(k), QoS: codec.DefaultQoS,
+		Body: codec.Data{Kind: codec.MidPut, Payload: []byte(v)}}}
+}
+
+// TestRouterPubSubNoEcho: a Push reaches the other client's subscriber,
+// never its own publisher's face.
+func TestRouterPubSubNoEcho(t *testing.T) {
+	sys := actortest.NewSystem(t)
+	ep := startRouter(t, sys)
+	pub, sub := newClient(t, sys, ep), newClient(t, sys, ep)
+	sub.send(declare(codec.Declaration{Kind: codec.DeclSubscriber, ID: 1, WireExpr: full("demo/**")}))
+	pub.send(declare(codec.Declaration{Kind: codec.DeclSubscriber, ID: 1, WireExpr: full("demo/**")}))
+	// The declarations race the first Push on other sessions: publish until
+	// the subscriber sees one, then check order and the absence of echoes.
+	deadline := time.Now().Add(5 * time.Second)
+	for got := false; !got; {
+		pub.send(push("demo/a", "probe"))
+		select {
+		case m := <-sub.msgs:
+			got = m.(codec.NetworkMessage).ID == codec.MidPush
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no Push reached the subscriber")
+		}
+	}
+	for i := 0; i < 100; i++ {
+		pub.send(push("demo/a", string(rune('A'+i%26))+"-"+string(rune('0'+i/26))))
+	}
+	n := 0
+	for n < 100 {
+		m := sub.expect(t, func(m *codec.NetworkMessage) bool { return m.ID == codec.MidPush })
+		if string(m.Push.Body.Payload) == "probe" {
+			continue
+		}
+		want := string(rune('A'+n%26)) + "-" + string(rune('0'+n/26))
+		if string(m.Push.Body.Payload) != want || string(m.Push.WireExpr.Suffix) != "demo/a" {
+			t.Fatalf("push %d: %q on %q, want %q", n, m.Push.Body.Payload, m.Push.WireExpr.Suffix, want)
+		}
+		n++
+	}
+	for {
+		select {
+		case m := <-pub.msgs:
+			if nm, ok := m.(codec.NetworkMessage); ok && nm.ID == codec.MidPush {
+				t.Fatalf("publisher got its own Push back: %q", nm.Push.Body.Payload)
+			}
+		case <-time.After(200 * time.Millisecond):
+			return
+		}
+	}
+}
+
+// TestRouterQuery: a Request reaches the queryable with a router-chosen
+// id; the reply and ResponseFinal come back with the querier's id.
+func TestRouterQuery(t *testing.T) {
+	sys := actortest.NewSystem(t)
+	ep := startRouter(t, sys)
+	querier, qable := newClient(t, sys, ep), newClient(t, sys, ep)
+	qable.send(declare(codec.Declaration{Kind: codec.DeclQueryable, ID: 7, WireExpr: full("demo/q/**"), Complete: true}))
+	req := codec.NetworkMessage{ID: codec.MidRequest, Request: codec.Request{ID: 42, WireExpr: full("demo/q/x"),
+		QoS: codec.DefaultQoS, Query: codec.Query{Parameters: []byte("a=1")}}}
+	var fwd codec.NetworkMessage
+	deadline := time.Now().Add(5 * time.Second)
+	for fwd.ID != codec.MidRequest {
+		querier.send(req)
+		// Until the queryable is known the router answers ResponseFinal at once.
+		select {
+		case m := <-qable.msgs:
+			if nm, ok := m.(codec.NetworkMessage); ok {
+				fwd = nm
+			}
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the Request never reached the queryable")
+		}
+	}
+	if string(fwd.Request.Query.Parameters) != "a=1" || string(fwd.Request.WireExpr.Suffix) != "demo/q/x" {
+		t.Fatalf("forwarded request %+v", fwd.Request)
+	}
+	qable.send(codec.NetworkMessage{ID: codec.MidResponse, Response: codec.Response{RequestID: fwd.Request.ID,
+		WireExpr: full("demo/q/x"), QoS: codec.DefaultQoS,
+		Reply: codec.Reply{Body: codec.Data{Kind: codec.MidPut, Payload: []byte("answer")}}}},
+		codec.NetworkMessage{ID: codec.MidResponseFinal, ResponseFinal: codec.ResponseFinal{RequestID: fwd.Request.ID, QoS: codec.DefaultQoS}})
+	r := querier.expect(t, func(m *codec.NetworkMessage) bool {
+		return m.ID == codec.MidResponse && bytes.Equal(m.Response.Reply.Body.Payload, []byte("answer"))
+	})
+	if r.Response.RequestID != 42 {
+		t.Fatalf("reply carries request id %d, want 42", r.Response.RequestID)
+	}
+	querier.expect(t, func(m *codec.NetworkMessage) bool {
+		return m.ID == codec.MidResponseFinal && m.ResponseFinal.RequestID == 42
+	})
+}
+
+// TestRouterLivelinessGet: a Current token interest is answered with the
+// other client's token and DeclareFinal.
+func TestRouterLivelinessGet(t *testing.T) {
+	sys := actortest.NewSystem(t)
+	ep := startRouter(t, sys)
+	a, b := newClient(t, sys, ep), newClient(t, sys, ep)
+	a.send(declare(codec.Declaration{Kind: codec.DeclToken, ID: 3, WireExpr: full("group1/a")}))
+	deadline := time.Now().Add(5 * time.Second)
+	for iid := uint32(1); ; iid++ {
+		b.send(codec.NetworkMessage{ID: codec.MidInterest, Interest: codec.Interest{ID: iid, Mode: codec.InterestCurrent,
+			Options: codec.InterestKeyExprs | codec.InterestTokens, Restricted: true, WireExpr: full("group1/**"), QoS: codec.DefaultQoS}})
+		tok := false
+		for done := false; !done; {
+			m := b.expect(t, func(m *codec.NetworkMessage) bool { return m.ID == codec.MidDeclare })
+			switch m.Declare.Body.Kind {
+			case codec.DeclToken:
+				tok = string(m.Declare.Body.WireExpr.Suffix) == "group1/a"
+			case codec.DeclFinal:
+				done = m.Declare.InterestID == iid
+			}
+		}
+		if tok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the token was never reported")
+		}
+	}
+}
