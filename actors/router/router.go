@@ -1,6 +1,7 @@
 package router
 
 import (
+	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/gozenoh/zenoh/actors/session"
 	"github.com/gozenoh/zenoh/codec"
+	"github.com/gozenoh/zenoh/hlc"
 )
 
 // ActorConfig configures the router actor.
@@ -17,7 +19,14 @@ type ActorConfig struct {
 	Tables Config
 	// TickEvery is how often pending queries are checked for timeouts.
 	TickEvery time.Duration
-	Logger    *slog.Logger
+	// Timestamping stamps every routed Put that has no timestamp with the
+	// node's HLC, and folds the timestamps of the others into it (spec
+	// network.md 7.2; zenoh's default in router mode). A timestamp too far
+	// in the future is replaced by a fresh one.
+	Timestamping bool
+	// Clock is the node's HLC; required with Timestamping.
+	Clock  *hlc.Clock
+	Logger *slog.Logger
 }
 
 // Props returns the props of the router actor: the node's session
@@ -34,6 +43,9 @@ func Props(cfg ActorConfig) (*actor.Props, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Timestamping && cfg.Clock == nil {
+		return nil, fmt.Errorf("%w: Timestamping without a Clock", ErrInvalidConfig)
 	}
 	return actor.PropsFromProducer(func() actor.Actor {
 		return &routerActor{cfg: cfg, t: t, faces: map[string]*faceRef{}, byID: map[FaceID]*faceRef{}}
@@ -174,6 +186,9 @@ func (a *routerActor) route(ctx actor.Context, f *faceRef, m *codec.NetworkMessa
 		a.cfg.Logger.Debug("push refused", "face", f.id, "err", err)
 		return
 	}
+	if len(dests) > 0 && a.cfg.Timestamping && m.Push.Body.Kind == codec.MidPut {
+		a.stamp(&m.Push.Body)
+	}
 	for _, d := range dests {
 		k := outKey{face: d.Face, reliable: reliable}
 		b := a.out[k]
@@ -183,6 +198,19 @@ func (a *routerActor) route(ctx actor.Context, f *faceRef, m *codec.NetworkMessa
 		}
 		b.msgs = append(b.msgs, codec.NetworkMessage{ID: codec.MidPush, Push: codec.Push{
 			WireExpr: d.WireExpr, QoS: m.Push.QoS, Body: m.Push.Body}})
+	}
+}
+
+// stamp gives a Put the node's timestamp, or folds its own into the
+// node's clock (replacing one too far in the future).
+func (a *routerActor) stamp(d *codec.Data) {
+	if d.Timestamp.ID.IsZero() {
+		d.Timestamp = a.cfg.Clock.NewTimestamp()
+		return
+	}
+	if err := a.cfg.Clock.Update(d.Timestamp); err != nil {
+		a.cfg.Logger.Debug("replacing a timestamp from the future", "err", err)
+		d.Timestamp = a.cfg.Clock.NewTimestamp()
 	}
 }
 

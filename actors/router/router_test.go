@@ -10,6 +10,7 @@ import (
 	"github.com/gozenoh/zenoh/actors/link"
 	"github.com/gozenoh/zenoh/actors/session"
 	"github.com/gozenoh/zenoh/codec"
+	"github.com/gozenoh/zenoh/hlc"
 	"github.com/gozenoh/zenoh/internal/actortest"
 )
 
@@ -32,10 +33,21 @@ func copyMsg(m *codec.NetworkMessage) codec.NetworkMessage {
 
 func startRouter(t *testing.T, sys *actor.ActorSystem) string {
 	t.Helper()
-	zid := actortest.NewZID(t)
+	return startRouterWith(t, sys, nil)
+}
+
+// startRouterWith starts a router (router actor and session manager
+// listening on loopback) and returns its endpoint; tweak adjusts its
+// configuration.
+func startRouterWith(t *testing.T, sys *actor.ActorSystem, tweak func(*ActorConfig)) string {
+	t.Helper()
 	rcfg := ActorConfig{Tables: DefaultConfig(), Logger: actortest.Logger(), TickEvery: 20 * time.Millisecond}
-	rcfg.Tables.ZID = zid
+	rcfg.Tables.ZID = actortest.NewZID(t)
 	rcfg.Tables.QueryTimeout = 500 * time.Millisecond
+	if tweak != nil {
+		tweak(&rcfg)
+	}
+	zid := rcfg.Tables.ZID
 	rprops, err := Props(rcfg)
 	if err != nil {
 		t.Fatal(err)
@@ -238,6 +250,41 @@ func TestRouterLivelinessGet(t *testing.T) {
 		}
 		if time.Now().After(deadline) {
 			t.Fatal("the token was never reported")
+		}
+	}
+}
+
+// TestRouterTimestampsPuts: with timestamping on, a Put without a
+// timestamp reaches the subscriber stamped with the router's clock.
+func TestRouterTimestampsPuts(t *testing.T) {
+	sys := actortest.NewSystem(t)
+	zid := actortest.NewZID(t)
+	clock, err := hlc.NewClock(zid, hlc.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ep := startRouterWith(t, sys, func(c *ActorConfig) {
+		c.Tables.ZID, c.Timestamping, c.Clock = zid, true, clock
+	})
+	pub, sub := newClient(t, sys, ep), newClient(t, sys, ep)
+	sub.send(declare(codec.Declaration{Kind: codec.DeclSubscriber, ID: 1, WireExpr: full("demo/**")}))
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		pub.send(push("demo/t", "x"))
+		select {
+		case m := <-sub.msgs:
+			nm, ok := m.(codec.NetworkMessage)
+			if !ok || nm.ID != codec.MidPush {
+				continue
+			}
+			if ts := nm.Push.Body.Timestamp; ts.ID != zid || ts.Time == 0 {
+				t.Fatalf("timestamp %v, want one from the router %v", ts, zid)
+			}
+			return
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no Push reached the subscriber")
 		}
 	}
 }

@@ -96,7 +96,13 @@ func run(args []string) error {
 
 	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return logger }))
 	defer sys.Shutdown()
-	rcfg := router.ActorConfig{Tables: router.DefaultConfig(), Logger: logger}
+	clock, err := hlc.NewClock(zid, hlc.DefaultConfig())
+	if err != nil {
+		return err
+	}
+	// Routers timestamp Puts by default, as zenoh's do (timestamping.enabled).
+	rcfg := router.ActorConfig{Tables: router.DefaultConfig(), Logger: logger,
+		Timestamping: role == codec.Router, Clock: clock}
 	rcfg.Tables.ZID, rcfg.Tables.Mode = zid, role
 	rprops, err := router.Props(rcfg)
 	if err != nil {
