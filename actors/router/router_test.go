@@ -36,10 +36,15 @@ func startRouter(t *testing.T, sys *actor.ActorSystem) string {
 	return startRouterWith(t, sys, nil)
 }
 
+func startRouterTB(t testing.TB, sys *actor.ActorSystem) string {
+	t.Helper()
+	return startRouterWith(t, sys, nil)
+}
+
 // startRouterWith starts a router (router actor and session manager
 // listening on loopback) and returns its endpoint; tweak adjusts its
 // configuration.
-func startRouterWith(t *testing.T, sys *actor.ActorSystem, tweak func(*ActorConfig)) string {
+func startRouterWith(t testing.TB, sys *actor.ActorSystem, tweak func(*ActorConfig)) string {
 	t.Helper()
 	rcfg := ActorConfig{Tables: DefaultConfig(), Logger: actortest.Logger(), TickEvery: 20 * time.Millisecond}
 	rcfg.Tables.ZID = actortest.NewZID(t)
