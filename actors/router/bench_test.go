@@ -1,6 +1,7 @@
 package router
 
 import (
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -37,15 +38,7 @@ func countingClient(b *testing.B, sys *actor.ActorSystem, ep string, count *atom
 			count.Add(n)
 		}
 	}))
-	cep, _ := link.ParseEndpoint(ep)
-	cfg := session.ManagerConfig{Session: session.DefaultConfig(), Handler: h, Logger: actortest.Logger(),
-		Connect: []link.Endpoint{cep}}
-	cfg.Session.ZID, cfg.Session.WhatAmI = actortest.NewZID(b), codec.Client
-	props, err := session.ManagerProps(cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	sys.Root.Spawn(props)
+	startClientWith(b, sys, ep, h)
 }
 
 // benchRouter measures publisher session → router → subscriber session,
@@ -108,3 +101,126 @@ func benchRouter(b *testing.B, size int) {
 
 func BenchmarkRouterTCP8B(b *testing.B)   { benchRouter(b, 8) }
 func BenchmarkRouterTCP1KiB(b *testing.B) { benchRouter(b, 1024) }
+
+// BenchmarkRouterQueryRTT measures a query round trip: querier session →
+// router → queryable session, which answers one reply and ResponseFinal,
+// back to the querier. Reports the median and the 99th percentile.
+func BenchmarkRouterQueryRTT(b *testing.B) {
+	sys := actortest.NewSystem(b)
+	ep := startRouterTB(b, sys)
+
+	// The queryable answers every Request at once.
+	var br codec.BatchReader
+	var nm codec.NetworkMessage
+	qOpened := make(chan *actor.PID, 1)
+	qh := sys.Root.Spawn(actor.PropsFromFunc(func(ctx actor.Context) {
+		switch m := ctx.Message().(type) {
+		case *session.Opened:
+			qOpened <- m.Session
+		case *session.Received:
+			var out []codec.NetworkMessage
+			for _, f := range m.Frames {
+				br.ResetFrame(f.Payload)
+				for br.NextNetwork(&nm) {
+					if nm.ID != codec.MidRequest {
+						continue
+					}
+					id := nm.Request.ID
+					out = append(out,
+						codec.NetworkMessage{ID: codec.MidResponse, Response: codec.Response{RequestID: id,
+							WireExpr: full("rtt/x"), QoS: codec.DefaultQoS,
+							Reply: codec.Reply{Body: codec.Data{Kind: codec.MidPut, Payload: []byte("pong")}}}},
+						codec.NetworkMessage{ID: codec.MidResponseFinal, ResponseFinal: codec.ResponseFinal{RequestID: id, QoS: codec.DefaultQoS}})
+				}
+			}
+			s := m.Session
+			m.Release()
+			if len(out) > 0 {
+				ctx.Send(s, &session.Send{Msgs: out, Reliable: true})
+			}
+		}
+	}))
+	startClientWith(b, sys, ep, qh)
+	qs := <-qOpened
+	sys.Root.Send(qs, &session.Send{Reliable: true, Msgs: []codec.NetworkMessage{declare(
+		codec.Declaration{Kind: codec.DeclQueryable, ID: 1, WireExpr: full("rtt/**"), Complete: true})}})
+
+	// The querier waits for each ResponseFinal.
+	finals := make(chan uint32, 16)
+	replies := make(chan struct{}, 16)
+	var qbr codec.BatchReader
+	var qnm codec.NetworkMessage
+	cOpened := make(chan *actor.PID, 1)
+	ch := sys.Root.Spawn(actor.PropsFromFunc(func(ctx actor.Context) {
+		switch m := ctx.Message().(type) {
+		case *session.Opened:
+			cOpened <- m.Session
+		case *session.Received:
+			for _, f := range m.Frames {
+				qbr.ResetFrame(f.Payload)
+				for qbr.NextNetwork(&qnm) {
+					switch qnm.ID {
+					case codec.MidResponse:
+						replies <- struct{}{}
+					case codec.MidResponseFinal:
+						finals <- qnm.ResponseFinal.RequestID
+					}
+				}
+			}
+			m.Release()
+		}
+	}))
+	startClientWith(b, sys, ep, ch)
+	cs := <-cOpened
+
+	req := func(id uint32) codec.NetworkMessage {
+		return codec.NetworkMessage{ID: codec.MidRequest, Request: codec.Request{ID: id, WireExpr: full("rtt/x"),
+			QoS: codec.DefaultQoS | codec.QoSBlock, Query: codec.Query{}}}
+	}
+	// Warm up until the queryable is routed (a reply comes back).
+	id := uint32(0)
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		id++
+		sys.Root.Send(cs, &session.Send{Reliable: true, Msgs: []codec.NetworkMessage{req(id)}})
+		<-finals
+		select {
+		case <-replies:
+		default:
+			if time.Now().After(deadline) {
+				b.Fatal("queryable never routed")
+			}
+			<-time.After(10 * time.Millisecond) // retry until the declaration arrived
+			continue
+		}
+		break
+	}
+	rtts := make([]time.Duration, 0, b.N)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		id++
+		t0 := time.Now()
+		sys.Root.Send(cs, &session.Send{Reliable: true, Msgs: []codec.NetworkMessage{req(id)}})
+		<-replies
+		<-finals
+		rtts = append(rtts, time.Since(t0))
+	}
+	b.StopTimer()
+	slices.Sort(rtts)
+	b.ReportMetric(float64(rtts[len(rtts)/2].Microseconds()), "median-us")
+	b.ReportMetric(float64(rtts[len(rtts)*99/100].Microseconds()), "p99-us")
+}
+
+// startClientWith opens a client session to ep whose handler is h.
+func startClientWith(b testing.TB, sys *actor.ActorSystem, ep string, h *actor.PID) {
+	b.Helper()
+	cep, _ := link.ParseEndpoint(ep)
+	cfg := session.ManagerConfig{Session: session.DefaultConfig(), Handler: h, Logger: actortest.Logger(),
+		Connect: []link.Endpoint{cep}}
+	cfg.Session.ZID, cfg.Session.WhatAmI = actortest.NewZID(b), codec.Client
+	props, err := session.ManagerProps(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	sys.Root.Spawn(props)
+}

@@ -7,7 +7,6 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 
-	"github.com/gozenoh/zenoh/actors/link"
 	"github.com/gozenoh/zenoh/actors/session"
 	"github.com/gozenoh/zenoh/codec"
 	"github.com/gozenoh/zenoh/internal/actortest"
@@ -28,15 +27,7 @@ func stuckClient(t *testing.T, sys *actor.ActorSystem, ep string) *actor.PID {
 			kept = append(kept, m) // never released
 		}
 	}))
-	cep, _ := link.ParseEndpoint(ep)
-	cfg := session.ManagerConfig{Session: session.DefaultConfig(), Handler: h, Logger: actortest.Logger(),
-		Connect: []link.Endpoint{cep}}
-	cfg.Session.ZID, cfg.Session.WhatAmI = actortest.NewZID(t), codec.Client
-	props, err := session.ManagerProps(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sys.Root.Spawn(props)
+	startClientWith(t, sys, ep, h)
 	select {
 	case pid := <-opened:
 		return pid
