@@ -8,7 +8,6 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 
-	"github.com/gozenoh/zenoh/actors/link"
 	"github.com/gozenoh/zenoh/actors/session"
 	"github.com/gozenoh/zenoh/codec"
 	"github.com/gozenoh/zenoh/internal/actortest"
@@ -209,18 +208,4 @@ func BenchmarkRouterQueryRTT(b *testing.B) {
 	slices.Sort(rtts)
 	b.ReportMetric(float64(rtts[len(rtts)/2].Microseconds()), "median-us")
 	b.ReportMetric(float64(rtts[len(rtts)*99/100].Microseconds()), "p99-us")
-}
-
-// startClientWith opens a client session to ep whose handler is h.
-func startClientWith(b testing.TB, sys *actor.ActorSystem, ep string, h *actor.PID) {
-	b.Helper()
-	cep, _ := link.ParseEndpoint(ep)
-	cfg := session.ManagerConfig{Session: session.DefaultConfig(), Handler: h, Logger: actortest.Logger(),
-		Connect: []link.Endpoint{cep}}
-	cfg.Session.ZID, cfg.Session.WhatAmI = actortest.NewZID(b), codec.Client
-	props, err := session.ManagerProps(cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	sys.Root.Spawn(props)
 }

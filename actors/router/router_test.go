@@ -103,15 +103,7 @@ func newClient(t *testing.T, sys *actor.ActorSystem, ep string) *client {
 			m.Release()
 		}
 	}))
-	cep, _ := link.ParseEndpoint(ep)
-	cfg := session.ManagerConfig{Session: session.DefaultConfig(), Handler: probe, Logger: actortest.Logger(),
-		Connect: []link.Endpoint{cep}}
-	cfg.Session.ZID, cfg.Session.WhatAmI = actortest.NewZID(t), codec.Client
-	props, err := session.ManagerProps(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sys.Root.Spawn(props)
+	startClientWith(t, sys, ep, probe)
 	c.session = actortest.Next[*session.Opened](t, c.msgs, 5*time.Second).Session
 	return c
 }
@@ -292,4 +284,18 @@ func TestRouterTimestampsPuts(t *testing.T) {
 			t.Fatal("no Push reached the subscriber")
 		}
 	}
+}
+
+// startClientWith opens a client session to ep whose handler is h.
+func startClientWith(b testing.TB, sys *actor.ActorSystem, ep string, h *actor.PID) {
+	b.Helper()
+	cep, _ := link.ParseEndpoint(ep)
+	cfg := session.ManagerConfig{Session: session.DefaultConfig(), Handler: h, Logger: actortest.Logger(),
+		Connect: []link.Endpoint{cep}}
+	cfg.Session.ZID, cfg.Session.WhatAmI = actortest.NewZID(b), codec.Client
+	props, err := session.ManagerProps(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	sys.Root.Spawn(props)
 }
