@@ -34,6 +34,14 @@ type Config struct {
 	// ResponseFinal (one per destination face); beyond, queries are
 	// answered with ResponseFinal at once and ErrTooManyQueries.
 	MaxPendingQueries int
+	// MaxMeshNodes bounds the routers of the mesh this router keeps track
+	// of (router mode; 0 means 4096).
+	MaxMeshNodes int
+	// LinkStateSN is the first sequence number of this router's link
+	// state (router mode). It must exceed what a previous incarnation with
+	// the same ZID sent: InitialLinkStateSN derives one from the clock.
+	// 0 means 1.
+	LinkStateSN uint64
 }
 
 // DefaultConfig returns a router-mode configuration with the defaults of
@@ -49,6 +57,9 @@ func DefaultConfig() Config {
 }
 
 func (c *Config) validate() error {
+	if c.MaxMeshNodes == 0 {
+		c.MaxMeshNodes = 4096
+	}
 	switch {
 	case !c.Mode.Valid():
 		return fmt.Errorf("%w: mode %d", ErrInvalidConfig, c.Mode)
@@ -58,6 +69,8 @@ func (c *Config) validate() error {
 		return fmt.Errorf("%w: RouteCacheSize must be positive", ErrInvalidConfig)
 	case c.MaxDeclarationsPerFace <= 0:
 		return fmt.Errorf("%w: MaxDeclarationsPerFace must be positive", ErrInvalidConfig)
+	case c.MaxMeshNodes < 0 || c.MaxMeshNodes > 1<<16:
+		return fmt.Errorf("%w: MaxMeshNodes must be in [1, 65536]", ErrInvalidConfig)
 	case c.MaxPendingQueries <= 0:
 		return fmt.Errorf("%w: MaxPendingQueries must be positive", ErrInvalidConfig)
 	}

@@ -10,6 +10,9 @@ import (
 // handleDeclare applies one declaration of face f (network.md §9.1).
 func (t *Tables) handleDeclare(f *face, d *codec.Declare) ([]Out, error) {
 	b := &d.Body
+	if f.mesh != nil && b.Kind >= codec.DeclSubscriber && b.Kind <= codec.UndeclToken {
+		return t.meshDeclare(f, d)
+	}
 	switch b.Kind {
 	case codec.DeclKeyExpr:
 		return nil, t.declareKeyExpr(f, b)
@@ -194,8 +197,21 @@ func (t *Tables) wants(d *face, kind int, key string) bool {
 // propagate brings every face other than src up to date with the
 // entities of key (network.md §9.1, §9.3).
 func (t *Tables) propagate(out []Out, kind int, key string, src FaceID) []Out {
+	origin := t.cfg.ZID
+	if s := t.faces[src]; s != nil && s.pseudo != nil {
+		origin = *s.pseudo
+	}
+	return t.propagateFrom(out, kind, key, src, origin)
+}
+
+// propagateFrom is propagate for the entities router origin has on key:
+// clients by declarations and interests, mesh faces by origin's tree.
+func (t *Tables) propagateFrom(out []Out, kind int, key string, src FaceID, origin codec.ZenohID) []Out {
+	if t.net != nil {
+		out = t.meshSyncKey(out, kind, origin, key)
+	}
 	for _, d := range t.sortedFaces() {
-		if d.id == src {
+		if d.id == src || d.pseudo != nil || d.mesh != nil {
 			continue
 		}
 		out = t.syncKey(out, kind, key, d)

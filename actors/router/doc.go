@@ -8,7 +8,7 @@
 // # Usage
 //
 //	t, err := router.New(router.DefaultConfig())
-//	out, err := t.OpenFace(id, codec.Client, false) // false: a remote session
+//	out, err := t.OpenFace(id, router.FaceInfo{WhatAmI: codec.Client, ZID: zid})
 //	out, err = t.Handle(id, &msg, now)              // Declare, Interest, Request, Response, ResponseFinal
 //	dests, err := t.RoutePush(id, &msg.Push)        // hot path, cached
 //	out = t.Tick(now)                               // query timeouts

@@ -33,4 +33,6 @@ var (
 	ErrUnexpectedMessage = errors.New("router: unexpected message")
 	// ErrInvalidConfig: Config.validate refused the configuration.
 	ErrInvalidConfig = errors.New("router: invalid config")
+	// ErrUnknownNode is a NodeId naming no router of the sender's link state.
+	ErrUnknownNode = errors.New("router: unknown mesh node")
 )

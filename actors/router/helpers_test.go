@@ -22,7 +22,7 @@ func newTables(t testing.TB, mode codec.WhatAmI) *Tables {
 
 func open(t testing.TB, tb *Tables, id FaceID, w codec.WhatAmI, local bool) []Out {
 	t.Helper()
-	out, err := tb.OpenFace(id, w, local)
+	out, err := tb.OpenFace(id, FaceInfo{WhatAmI: w, Local: local})
 	if err != nil {
 		t.Fatal(err)
 	}

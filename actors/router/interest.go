@@ -21,6 +21,10 @@ func (t *Tables) handleInterest(f *face, m *codec.Interest) ([]Out, error) {
 		}
 		return nil, nil
 	}
+	if f.mesh != nil {
+		// Routers learn each other's declarations through the mesh.
+		return []Out{finalOut(f.id, m.ID)}, nil
+	}
 	current := m.Mode == codec.InterestCurrent || m.Mode == codec.InterestCurrentFuture
 	register := t.router() && (m.Mode == codec.InterestFuture || m.Mode == codec.InterestCurrentFuture)
 	if register {

@@ -13,12 +13,16 @@ import (
 type Dest struct {
 	Face     FaceID
 	WireExpr codec.WireExpr
+	// NodeID is the routing context to send on a router face (the psid of
+	// the router where the Push entered the mesh); 0 elsewhere.
+	NodeID uint16
 }
 
 // routeKey identifies a Push route: the source face and the WireExpr as
 // received (M is normalised to false for scope 0, where it means nothing).
 type routeKey struct {
 	from    FaceID
+	node    uint16
 	scope   uint16
 	mapping bool
 	suffix  string
@@ -40,7 +44,7 @@ type routeEntry struct {
 // them past its next call on the Tables. A cache hit does not allocate.
 func (t *Tables) RoutePush(from FaceID, p *codec.Push) ([]Dest, error) {
 	we := &p.WireExpr
-	k := routeKey{from: from, scope: we.Scope, mapping: we.Mapping && we.Scope != 0}
+	k := routeKey{from: from, node: p.NodeID, scope: we.Scope, mapping: we.Mapping && we.Scope != 0}
 	if len(we.Suffix) > 0 {
 		// Lookup only: the cache does not keep the key on Get.
 		k.suffix = unsafe.String(unsafe.SliceData(we.Suffix), len(we.Suffix))
@@ -56,19 +60,30 @@ func (t *Tables) RoutePush(from FaceID, p *codec.Push) ([]Dest, error) {
 	if err != nil {
 		return nil, err
 	}
-	dests := t.computeRoute(f, key)
+	dests := t.computeRoute(f, key, p.NodeID)
 	k.suffix = string(we.Suffix) // owned copy for the cache
 	t.cache.Add(k, &routeEntry{gen: t.gen, dests: dests})
 	return dests, nil
 }
 
-// computeRoute finds the destination faces of a Push on key from face f,
-// sorted by face id.
-func (t *Tables) computeRoute(f *face, key string) []Dest {
+// computeRoute finds the destination faces of a Push on key from face f
+// with routing context node, sorted by face id.
+func (t *Tables) computeRoute(f *face, key string, node uint16) []Dest {
 	clear(t.seen)
+	src, srcOK := t.source(f, node)
+	var meshNode uint16
 	t.idx[kindSub].Intersecting(key, func(_ string, ke *keyEntry) bool {
 		for dst := range ke.ents {
-			if dst != f.id && (t.router() || f.local || t.faces[dst].local) {
+			d := t.faces[dst]
+			switch {
+			case d.pseudo != nil:
+				if srcOK {
+					if id, n, ok := t.meshHop(src, *d.pseudo, f.id); ok {
+						t.seen[id] = struct{}{}
+						meshNode = n
+					}
+				}
+			case dst != f.id && (t.router() || f.local || d.local):
 				t.seen[dst] = struct{}{}
 			}
 		}
@@ -80,7 +95,11 @@ func (t *Tables) computeRoute(f *face, key string) []Dest {
 	kb := []byte(key)
 	dests := make([]Dest, 0, len(t.seen))
 	for id := range t.seen {
-		dests = append(dests, Dest{Face: id, WireExpr: codec.WireExpr{Suffix: kb, Mapping: true}})
+		d := Dest{Face: id, WireExpr: codec.WireExpr{Suffix: kb, Mapping: true}}
+		if fc := t.faces[id]; fc.mesh != nil {
+			d.NodeID = meshNode
+		}
+		dests = append(dests, d)
 	}
 	slices.SortFunc(dests, func(a, b Dest) int { return int(int64(a.Face) - int64(b.Face)) })
 	return dests

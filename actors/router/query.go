@@ -47,9 +47,17 @@ func (t *Tables) handleRequest(f *face, r *codec.Request, now time.Time) ([]Out,
 		return []Out{responseFinal(f.id, r.ID, r.QoS)}, err
 	}
 	byFace := map[FaceID]*candidate{}
+	srcNode, srcOK := t.source(f, r.NodeID)
+	var node uint16 // routing context toward mesh faces
 	t.idx[kindQabl].Intersecting(key, func(_ string, ke *keyEntry) bool {
 		for src, es := range ke.ents {
-			if src == f.id || !(t.router() || f.local || t.faces[src].local) {
+			if s := t.faces[src]; s.pseudo != nil {
+				id, n, ok := t.meshHop(srcNode, *s.pseudo, f.id)
+				if !srcOK || !ok {
+					continue
+				}
+				src, node = id, n
+			} else if src == f.id || !(t.router() || f.local || s.local) {
 				continue
 			}
 			for _, e := range es {
@@ -123,6 +131,9 @@ func (t *Tables) handleRequest(f *face, r *codec.Request, now time.Time) ([]Out,
 		fwd.ID = rid
 		fwd.WireExpr = fullWire(key)
 		fwd.NodeID = 0
+		if d.mesh != nil {
+			fwd.NodeID = node
+		}
 		out = append(out, Out{Face: id, Msg: codec.NetworkMessage{ID: codec.MidRequest, Request: fwd}})
 	}
 	return out, nil

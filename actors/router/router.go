@@ -34,6 +34,9 @@ type ActorConfig struct {
 // one face per session in its Tables and sends what they decide with
 // session.Send.
 func Props(cfg ActorConfig) (*actor.Props, error) {
+	if cfg.Tables.LinkStateSN == 0 {
+		cfg.Tables.LinkStateSN = InitialLinkStateSN(time.Now())
+	}
 	t, err := New(cfg.Tables)
 	if err != nil {
 		return nil, err
@@ -53,8 +56,9 @@ func Props(cfg ActorConfig) (*actor.Props, error) {
 }
 
 type faceRef struct {
-	id  FaceID
-	pid *actor.PID
+	id    FaceID
+	pid   *actor.PID
+	local bool
 }
 
 type routerTick struct{}
@@ -88,15 +92,16 @@ type outBatch struct {
 
 var outPool = sync.Pool{New: func() any { return &outBatch{} }}
 
-// holder counts the Sends still using a Received's buffer.
+// holder counts the Sends still using the buffer of a Received or a
+// LocalSend; release frees it.
 type holder struct {
-	n atomic.Int32
-	r *session.Received
+	n       atomic.Int32
+	release func()
 }
 
 func (h *holder) done() {
-	if h.n.Add(-1) == 0 {
-		h.r.Release()
+	if h.n.Add(-1) == 0 && h.release != nil {
+		h.release()
 	}
 }
 
@@ -109,14 +114,22 @@ func (a *routerActor) Receive(ctx actor.Context) {
 	case *session.Opened:
 		a.opened(ctx, m)
 	case *session.Closed:
-		if f := a.faces[m.Session.Id]; f != nil {
-			outs := a.t.CloseFace(f.id, time.Now())
-			delete(a.faces, m.Session.Id)
-			delete(a.byID, f.id)
-			a.sendOuts(ctx, outs)
-		}
+		a.closeFace(ctx, a.faces[m.Session.Id])
 	case *session.Received:
 		a.received(ctx, m)
+	case *OpenLocal:
+		a.openLocal(ctx, m)
+	case *LocalSend:
+		a.localSend(ctx, m)
+	case *CloseLocal:
+		if f := a.byID[m.Face]; f != nil && f.local {
+			ctx.Unwatch(f.pid)
+			a.closeFace(ctx, f)
+		}
+	case *actor.Terminated:
+		if f := a.faces[localKey(m.Who)]; f != nil {
+			a.closeFace(ctx, f)
+		}
 	case *routerTick:
 		a.sendOuts(ctx, a.t.Tick(time.Now()))
 		a.arm()
@@ -135,7 +148,7 @@ func (a *routerActor) arm() {
 func (a *routerActor) opened(ctx actor.Context, o *session.Opened) {
 	a.next++
 	f := &faceRef{id: a.next, pid: o.Session}
-	outs, err := a.t.OpenFace(f.id, o.WhatAmI, false)
+	outs, err := a.t.OpenFace(f.id, FaceInfo{WhatAmI: o.WhatAmI, ZID: o.ZID})
 	if err != nil {
 		a.cfg.Logger.Error("cannot open face", "peer", o.ZID, "err", err)
 		return
@@ -145,10 +158,57 @@ func (a *routerActor) opened(ctx actor.Context, o *session.Opened) {
 	a.sendOuts(ctx, outs)
 }
 
+func localKey(pid *actor.PID) string { return "local:" + pid.Id }
+
+func (a *routerActor) openLocal(ctx actor.Context, o *OpenLocal) {
+	a.next++
+	f := &faceRef{id: a.next, pid: o.PID, local: true}
+	outs, err := a.t.OpenFace(f.id, FaceInfo{WhatAmI: a.cfg.Tables.Mode, ZID: o.ZID, Local: true})
+	if err != nil {
+		a.cfg.Logger.Error("cannot open local face", "err", err)
+		return
+	}
+	a.faces[localKey(o.PID)] = f
+	a.byID[f.id] = f
+	ctx.Watch(o.PID)
+	ctx.Respond(&LocalOpened{Face: f.id})
+	a.sendOuts(ctx, outs)
+}
+
+func (a *routerActor) closeFace(ctx actor.Context, f *faceRef) {
+	if f == nil {
+		return
+	}
+	outs := a.t.CloseFace(f.id, time.Now())
+	if f.local {
+		delete(a.faces, localKey(f.pid))
+	} else {
+		delete(a.faces, f.pid.Id)
+	}
+	delete(a.byID, f.id)
+	a.sendOuts(ctx, outs)
+}
+
+// localSend routes the messages of an in-process session.
+func (a *routerActor) localSend(ctx actor.Context, m *LocalSend) {
+	f := a.byID[m.Face]
+	if f == nil || !f.local {
+		if m.Done != nil {
+			m.Done()
+		}
+		return
+	}
+	now := time.Now()
+	for i := range m.Msgs {
+		a.route(ctx, f, &m.Msgs[i], m.Reliable, now)
+	}
+	a.flush(ctx, m.Done)
+}
+
 // received routes every network message of one read of a session.
 func (a *routerActor) received(ctx actor.Context, r *session.Received) {
 	f := a.faces[r.Session.Id]
-	if f == nil {
+	if f == nil || f.local {
 		r.Release()
 		return
 	}
@@ -169,7 +229,7 @@ func (a *routerActor) received(ctx actor.Context, r *session.Received) {
 		}
 		a.route(ctx, f, &a.nm, w.Reliable, now)
 	}
-	a.flush(ctx, r)
+	a.flush(ctx, r.Release)
 }
 
 func (a *routerActor) route(ctx actor.Context, f *faceRef, m *codec.NetworkMessage, reliable bool, now time.Time) {
@@ -197,7 +257,7 @@ func (a *routerActor) route(ctx actor.Context, f *faceRef, m *codec.NetworkMessa
 			a.out[k] = b
 		}
 		b.msgs = append(b.msgs, codec.NetworkMessage{ID: codec.MidPush, Push: codec.Push{
-			WireExpr: d.WireExpr, QoS: m.Push.QoS, Body: m.Push.Body}})
+			WireExpr: d.WireExpr, QoS: m.Push.QoS, NodeID: d.NodeID, Body: m.Push.Body}})
 	}
 }
 
@@ -214,14 +274,16 @@ func (a *routerActor) stamp(d *codec.Data) {
 	}
 }
 
-// flush sends the batches routed from r; r is released when the last of
-// them has been consumed by its session.
-func (a *routerActor) flush(ctx actor.Context, r *session.Received) {
+// flush sends the batches routed from one input; release (if not nil)
+// is called when the last of them has been consumed by its session.
+func (a *routerActor) flush(ctx actor.Context, release func()) {
 	if len(a.out) == 0 {
-		r.Release()
+		if release != nil {
+			release()
+		}
 		return
 	}
-	h := &holder{r: r}
+	h := &holder{release: release}
 	h.n.Store(int32(len(a.out)))
 	for k, b := range a.out {
 		delete(a.out, k)

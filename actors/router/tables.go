@@ -74,10 +74,19 @@ func (in *interest) matches(kind int, key string) bool {
 	return in.options&kindOpt[kind] != 0 && (!in.restricted || keyexpr.Intersects(in.key, key))
 }
 
+// FaceInfo describes the node at the other end of a face.
+type FaceInfo struct {
+	WhatAmI codec.WhatAmI
+	ZID     codec.ZenohID
+	// Local marks an in-process session of this node's API.
+	Local bool
+}
+
 // face is the state of one session.
 type face struct {
 	id        FaceID
 	whatami   codec.WhatAmI
+	zid       codec.ZenohID
 	local     bool
 	remoteIDs map[uint16]string // key-expression ids the face declared to us
 	ents      [nKinds]map[uint32]*entity
@@ -86,10 +95,14 @@ type face struct {
 	nextDecl  uint32 // last entity id we used in a declaration to the face
 	nextReq   uint32 // last request id we used toward the face
 	ndecl     int    // key-expression ids + entities + interests
+
+	mesh   *meshState                 // router faces in router mode
+	pseudo *codec.ZenohID             // the origin, for pseudo faces
+	rkeys  [nKinds]map[string]*entity // pseudo faces: entities by key
 }
 
-func newFace(id FaceID, w codec.WhatAmI, local bool) *face {
-	f := &face{id: id, whatami: w, local: local,
+func newFace(id FaceID, info FaceInfo) *face {
+	f := &face{id: id, whatami: info.WhatAmI, zid: info.ZID, local: info.Local,
 		remoteIDs: map[uint16]string{}, interests: map[uint32]*interest{}}
 	for k := range nKinds {
 		f.ents[k] = map[uint32]*entity{}
@@ -117,6 +130,13 @@ type Tables struct {
 	cache   *simplelru.LRU[routeKey, *routeEntry]
 	pending map[pendingKey]*pending
 	seen    map[FaceID]struct{} // scratch for route computation
+
+	// Router mesh (router mode): the link-state graph, the mesh face of
+	// each neighbour router, and the pseudo face of each origin router.
+	net        *graph
+	meshFaces  map[codec.ZenohID]FaceID
+	pseudo     map[codec.ZenohID]*face
+	nextPseudo FaceID
 }
 
 // New returns empty tables, or ErrInvalidConfig.
@@ -128,8 +148,17 @@ func New(cfg Config) (*Tables, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidConfig, err)
 	}
-	return &Tables{cfg: cfg, faces: map[FaceID]*face{}, cache: c,
-		pending: map[pendingKey]*pending{}, seen: map[FaceID]struct{}{}}, nil
+	t := &Tables{cfg: cfg, faces: map[FaceID]*face{}, cache: c,
+		pending: map[pendingKey]*pending{}, seen: map[FaceID]struct{}{},
+		meshFaces: map[codec.ZenohID]FaceID{}, pseudo: map[codec.ZenohID]*face{}}
+	if t.router() {
+		sn := cfg.LinkStateSN
+		if sn == 0 {
+			sn = 1
+		}
+		t.net = newGraph(cfg.ZID, sn, cfg.MaxMeshNodes)
+	}
+	return t, nil
 }
 
 // router reports whether the node routes between all faces (router mode).
@@ -153,13 +182,17 @@ func (t *Tables) counts(src FaceID, d *face, own bool) bool {
 // API. In peer mode a remote peer face gets the initial push of the local
 // declarations (network.md §10.1: Declare(I=1, 0) each, then DeclareFinal);
 // in peer and client modes other remote faces get them with I=0.
-func (t *Tables) OpenFace(id FaceID, whatami codec.WhatAmI, local bool) ([]Out, error) {
+func (t *Tables) OpenFace(id FaceID, info FaceInfo) ([]Out, error) {
 	if _, ok := t.faces[id]; ok {
 		return nil, fmt.Errorf("%w: %d", ErrFaceExists, id)
 	}
-	f := newFace(id, whatami, local)
+	whatami, local := info.WhatAmI, info.Local
+	f := newFace(id, info)
 	t.faces[id] = f
 	t.gen++
+	if t.isMesh(whatami, local) {
+		return t.openMesh(nil, f), nil
+	}
 	if t.router() || local {
 		return nil, nil
 	}
@@ -200,9 +233,15 @@ func (t *Tables) CloseFace(id FaceID, now time.Time) []Out {
 	if f == nil {
 		return nil
 	}
+	if f.pseudo != nil {
+		return nil
+	}
 	delete(t.faces, id)
 	t.gen++
 	var out []Out
+	if f.mesh != nil {
+		out = t.closeMesh(out, f)
+	}
 	for k := range nKinds {
 		var keys []string
 		for _, e := range f.ents[k] {
@@ -248,7 +287,7 @@ func (t *Tables) Handle(from FaceID, m *codec.NetworkMessage, now time.Time) ([]
 	case codec.MidResponseFinal:
 		return t.handleResponseFinal(f, &m.ResponseFinal), nil
 	case codec.MidOAM:
-		return nil, nil
+		return t.handleOAM(f, &m.OAM)
 	}
 	return nil, fmt.Errorf("%w: id %#x", ErrUnexpectedMessage, m.ID)
 }

@@ -185,7 +185,7 @@ func TestBadMessages(t *testing.T) {
 	if d, _ := tb.RoutePush(2, &codec.Push{WireExpr: str("x")}); len(d) != 1 {
 		t.Fatalf("old binding lost: %v", d)
 	}
-	if _, err := tb.OpenFace(1, codec.Client, false); !errors.Is(err, ErrFaceExists) {
+	if _, err := tb.OpenFace(1, FaceInfo{WhatAmI: codec.Client}); !errors.Is(err, ErrFaceExists) {
 		t.Fatalf("reopen: %v", err)
 	}
 }

@@ -55,6 +55,8 @@ type ScoutingConfig struct {
 // (ports resolved).
 type Listening struct {
 	Endpoints []link.Endpoint
+	// Failed holds one error per listen endpoint that could not bind.
+	Failed []error
 }
 
 // GetListening asks the Manager for its bound listen endpoints.
@@ -119,6 +121,7 @@ type manager struct {
 	sessions  map[codec.ZenohID]*actor.PID // established, by peer
 	pending   map[string]bool              // accepted sessions in handshake, by PID id
 	listening []link.Endpoint
+	failed    []error
 	listeners []*actor.PID
 	dialers   []*actor.PID
 
@@ -161,6 +164,7 @@ func (m *manager) Receive(ctx actor.Context) {
 		m.cfg.Logger.Info("listening", "endpoint", msg.Endpoint.String())
 	case *link.ListenFailed:
 		m.cfg.Logger.Error("cannot listen", "endpoint", msg.Endpoint.String(), "err", msg.Err)
+		m.failed = append(m.failed, fmt.Errorf("listen %s: %w", msg.Endpoint, msg.Err))
 	case *link.Accepted:
 		m.accepted(ctx, msg)
 	case *Opened:
@@ -187,7 +191,8 @@ func (m *manager) Receive(ctx actor.Context) {
 	case *actor.Terminated:
 		delete(m.pending, msg.Who.Id)
 	case *GetListening:
-		ctx.Respond(&Listening{Endpoints: append([]link.Endpoint(nil), m.listening...)})
+		ctx.Respond(&Listening{Endpoints: append([]link.Endpoint(nil), m.listening...),
+			Failed: append([]error(nil), m.failed...)})
 	case *GetSessions:
 		out := make(map[codec.ZenohID]*actor.PID, len(m.sessions))
 		for k, v := range m.sessions {
