@@ -119,6 +119,10 @@ func (f *face) allocDeclID() uint32 {
 	return f.nextDecl
 }
 
+// upstreamInterest is the id of the interest a client or peer sends to a
+// router it connects to.
+const upstreamInterest = 1
+
 // Tables is the routing-table core of a node: faces, their declarations
 // and interests, the Push routes and the pending queries. It is not safe
 // for concurrent use; one actor owns it.
@@ -198,6 +202,14 @@ func (t *Tables) OpenFace(id FaceID, info FaceInfo) ([]Out, error) {
 	}
 	initial := t.cfg.Mode == codec.Peer && whatami == codec.Peer
 	var out []Out
+	if whatami == codec.Router {
+		// A client, or a peer attached to a router, learns the entities
+		// behind the router through one interest in everything (§9.2);
+		// its publishers and queriers then send only where they match.
+		out = append(out, Out{Face: id, Msg: codec.NetworkMessage{ID: codec.MidInterest, Interest: codec.Interest{
+			ID: upstreamInterest, Mode: codec.InterestCurrentFuture, QoS: codec.DefaultQoS,
+			Options: codec.InterestSubscribers | codec.InterestQueryables | codec.InterestTokens}}})
+	}
 	for k := range nKinds {
 		var keys []string
 		for _, s := range t.sortedFaces() {

@@ -309,6 +309,7 @@ func (m *manager) opened(ctx actor.Context, o *Opened) {
 	}
 	m.sessions[o.ZID] = o.Session
 	m.forward(ctx, o)
+	ctx.Send(o.Session, &admit{})
 }
 
 func (m *manager) forward(ctx actor.Context, msg any) {

@@ -101,6 +101,13 @@ type linkGone struct{}
 // replace is the Manager's request to make way for a newer session.
 type replace struct{}
 
+// admit tells a session that the manager has forwarded its Opened to the
+// handler: from then on its Received cannot overtake the Opened.
+type admit struct{}
+
+// maxHeld bounds the reads a session holds back before it is admitted.
+const maxHeld = 64
+
 type sessionActor struct {
 	cfg    ActorConfig
 	self   *actor.PID
@@ -121,6 +128,8 @@ type sessionActor struct {
 	closeBatch []byte // a Close waiting for the writer
 	reason     error  // why the session ends
 	opened     bool   // Opened was sent
+	admitted   bool   // the manager forwarded Opened: Received may go out
+	held       []*Received
 	stopping   bool
 
 	blocked []blockedSend // Sends waiting for room (Block congestion control)
@@ -163,6 +172,13 @@ func (s *sessionActor) Receive(ctx actor.Context) {
 		s.onTick(ctx)
 	case *replace:
 		s.closeWith(ctx, codec.CloseGeneric, ErrReplaced)
+	case *admit:
+		s.admitted = true
+		for _, r := range s.held {
+			ctx.Send(s.cfg.Handler, r)
+		}
+		clear(s.held)
+		s.held = s.held[:0]
 	case *GetStats:
 		ctx.Respond(s.stats())
 	case *actor.Stopping:
@@ -281,22 +297,30 @@ func (s *sessionActor) inbound(ctx actor.Context, in *link.Inbound) {
 		in.Release()
 		return
 	}
-	if s.phase != phaseData {
-		err := in.Batches(func(b []byte) error { return s.handshake(ctx, b) })
-		in.Release()
-		if err != nil {
-			s.fail(ctx, err)
+	// One read may hold the last handshake batch and the first data
+	// batches: they are walked in order, switching when the session opens.
+	var r *Received
+	err := in.Batches(func(b []byte) error {
+		if s.phase != phaseData {
+			return s.handshake(ctx, b)
 		}
-		return
-	}
-	s.lease.OnRecv(s.now())
-	r := receivedPool.Get().(*Received)
-	r.Session, r.ZID = s.self, s.est.ZID
-	err := in.Batches(func(b []byte) error { return s.dataBatch(r, b) })
+		if r == nil {
+			s.lease.OnRecv(s.now())
+			r = receivedPool.Get().(*Received)
+			r.Session, r.ZID = s.self, s.est.ZID
+		}
+		return s.dataBatch(r, b)
+	})
 	if err != nil {
-		r.Release()
+		if r != nil {
+			r.Release()
+		}
 		in.Release()
 		s.fail(ctx, err)
+		return
+	}
+	if r == nil {
+		in.Release()
 		return
 	}
 	if len(r.Frames) == 0 && len(r.Whole) == 0 || s.cfg.Handler == nil {
@@ -305,6 +329,15 @@ func (s *sessionActor) inbound(ctx actor.Context, in *link.Inbound) {
 		return
 	}
 	r.in = in
+	if !s.admitted {
+		if len(s.held) >= maxHeld {
+			r.Release()
+			s.fail(ctx, fmt.Errorf("%w: not admitted by the manager after %d reads", ErrQueueFull, maxHeld))
+			return
+		}
+		s.held = append(s.held, r)
+		return
+	}
 	ctx.Send(s.cfg.Handler, r)
 }
 
@@ -380,6 +413,7 @@ func (s *sessionActor) established(ctx actor.Context, est Established) error {
 	s.phase = phaseData
 	ctx.Send(s.link, &link.SetBatchSize{Size: est.BatchSize})
 	s.opened = true
+	s.admitted = s.cfg.Manager == nil
 	o := &Opened{Session: s.self, ZID: est.ZID, WhatAmI: est.WhatAmI, Link: s.cfg.Info, Established: est}
 	if s.cfg.Manager != nil {
 		ctx.Send(s.cfg.Manager, o)
@@ -608,6 +642,10 @@ func (s *sessionActor) stopped(ctx actor.Context) {
 		done(b.send)
 	}
 	s.blocked = nil
+	for _, r := range s.held {
+		r.Release()
+	}
+	s.held = nil
 	if s.opened && s.cfg.Manager != nil {
 		ctx.Send(s.cfg.Manager, &Closed{Session: s.self, ZID: s.est.ZID, Reason: s.reason})
 	}

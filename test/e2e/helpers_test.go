@@ -1,0 +1,239 @@
+// Package e2e runs whole nodes (session managers and router actors) over
+// loopback TCP in one process: router meshes, client and peer modes.
+package e2e
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/gozenoh/zenoh/actors"
+	"github.com/gozenoh/zenoh/actors/link"
+	"github.com/gozenoh/zenoh/actors/router"
+	"github.com/gozenoh/zenoh/actors/session"
+	"github.com/gozenoh/zenoh/codec"
+	"github.com/gozenoh/zenoh/internal/actortest"
+)
+
+const wait = 10 * time.Second
+
+type node struct {
+	*actors.Node
+	sys *actor.ActorSystem
+	ep  string // first listen endpoint, "" if none
+}
+
+type nodeOpts struct {
+	zid     codec.ZenohID
+	listen  string // default tcp/127.0.0.1:0 (none for clients)
+	connect []string
+}
+
+// startNode starts a node in its own actor system; it stops with the test
+// unless stopped before.
+func startNode(t *testing.T, mode codec.WhatAmI, o nodeOpts) *node {
+	t.Helper()
+	sys := actortest.NewSystem(t)
+	cfg := actors.DefaultNodeConfig(mode)
+	cfg.ZID = o.zid
+	cfg.Logger = actortest.Logger()
+	cfg.TickEvery = 20 * time.Millisecond
+	cfg.Dialer.MaxBackoff = 200 * time.Millisecond
+	cfg.Listen = nil
+	listen := o.listen
+	if listen == "" && mode != codec.Client {
+		listen = "tcp/127.0.0.1:0"
+	}
+	if listen != "" {
+		ep, err := link.ParseEndpoint(listen)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Listen = []link.Endpoint{ep}
+	}
+	for _, c := range o.connect {
+		ep, err := link.ParseEndpoint(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Connect = append(cfg.Connect, ep)
+	}
+	n, err := actors.StartNode(sys, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nd := &node{Node: n, sys: sys}
+	if l := n.Listening(); len(l) > 0 {
+		nd.ep = l[0].String()
+	}
+	return nd
+}
+
+// waitSessions waits until n has exactly want established sessions.
+func (n *node) waitSessions(t *testing.T, want int) {
+	t.Helper()
+	deadline := time.Now().Add(wait)
+	for {
+		s, err := n.Sessions()
+		if err == nil && len(s) == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("node %v: %d sessions after %v, want %d (err %v)", n.ZID, len(s), wait, want, err)
+		}
+		// The manager has no session-count event to subscribe to.
+		<-time.After(10 * time.Millisecond)
+	}
+}
+
+// local is an in-process session of a node: what the router sends it
+// arrives, copied, on msgs.
+type local struct {
+	n    *node
+	face router.FaceID
+	msgs chan codec.NetworkMessage
+	next uint32
+}
+
+func copyMsg(m *codec.NetworkMessage) codec.NetworkMessage {
+	b := codec.AppendNetwork(nil, m)
+	var c codec.NetworkMessage
+	if _, err := codec.DecodeNetwork(b, &c); err != nil {
+		panic(err)
+	}
+	return c
+}
+
+func (n *node) local(t *testing.T) *local {
+	t.Helper()
+	l := &local{n: n, msgs: make(chan codec.NetworkMessage, 65536)}
+	pid := n.sys.Root.Spawn(actor.PropsFromFunc(func(ctx actor.Context) {
+		if s, ok := ctx.Message().(*session.Send); ok {
+			for i := range s.Msgs {
+				l.msgs <- copyMsg(&s.Msgs[i])
+			}
+			if s.Done != nil {
+				s.Done()
+			}
+		}
+	}))
+	res, err := n.sys.Root.RequestFuture(n.Router, &router.OpenLocal{PID: pid, ZID: n.ZID}, wait).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.face = res.(*router.LocalOpened).Face
+	return l
+}
+
+func (l *local) send(ms ...codec.NetworkMessage) {
+	l.n.sys.Root.Send(l.n.Router, &router.LocalSend{Face: l.face, Msgs: ms, Reliable: true})
+}
+
+func wire(key string) codec.WireExpr { return codec.WireExpr{Suffix: []byte(key), Mapping: true} }
+
+func (l *local) declare(kind byte, key string) uint32 {
+	l.next++
+	l.send(codec.NetworkMessage{ID: codec.MidDeclare, Declare: codec.Declare{QoS: codec.DefaultQoS,
+		Body: codec.Declaration{Kind: kind, ID: l.next, WireExpr: wire(key)}}})
+	return l.next
+}
+
+func (l *local) put(key, payload string) {
+	l.send(codec.NetworkMessage{ID: codec.MidPush, Push: codec.Push{WireExpr: wire(key), QoS: codec.DefaultQoS,
+		Body: codec.Data{Kind: codec.MidPut, Payload: []byte(payload)}}})
+}
+
+// nextPush waits for the next Push l receives, skipping other messages.
+func (l *local) nextPush(t *testing.T) codec.Push {
+	t.Helper()
+	deadline := time.After(wait)
+	for {
+		select {
+		case m := <-l.msgs:
+			if m.ID == codec.MidPush {
+				return m.Push
+			}
+		case <-deadline:
+			t.Fatalf("no Push within %v", wait)
+		}
+	}
+}
+
+// connected publishes probes from pub on key until sub receives one: the
+// route exists. Probes still in flight are drained by later checks,
+// which look for their own payloads.
+func connected(t *testing.T, pub, sub *local, key string) {
+	t.Helper()
+	deadline := time.Now().Add(wait)
+	for i := 0; ; i++ {
+		pub.put(key, fmt.Sprintf("probe %d", i))
+		select {
+		case m := <-sub.msgs:
+			if m.ID == codec.MidPush {
+				drain(sub)
+				return
+			}
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no route from %v to %v on %s within %v", pub.n.ZID, sub.n.ZID, key, wait)
+		}
+	}
+}
+
+// drain discards what l received so far.
+func drain(l *local) {
+	for {
+		select {
+		case <-l.msgs:
+		default:
+			return
+		}
+	}
+}
+
+// expectOnce publishes n messages from pub then a marker, and checks that
+// every sub receives each message exactly once, in order, before the
+// marker; others receive none of them.
+func expectOnce(t *testing.T, pub *local, key string, n int, subs []*local, others []*local) {
+	t.Helper()
+	tag := fmt.Sprintf("%p-%d", pub, time.Now().UnixNano())
+	for i := range n {
+		pub.put(key, fmt.Sprintf("%s %d", tag, i))
+	}
+	pub.put(key, tag+" end")
+	for si, s := range subs {
+		i := 0
+		for {
+			p := s.nextPush(t)
+			got := string(p.Body.Payload)
+			if got == tag+" end" {
+				break
+			}
+			if len(got) > len(tag) && got[:len(tag)] == tag {
+				if want := fmt.Sprintf("%s %d", tag, i); got != want {
+					t.Fatalf("subscriber %d got %q, want %q", si, got, want)
+				}
+				i++
+			}
+		}
+		if i != n {
+			t.Fatalf("subscriber %d got %d of %d messages", si, i, n)
+		}
+	}
+	for oi, o := range others {
+		for {
+			select {
+			case m := <-o.msgs:
+				if m.ID == codec.MidPush && len(m.Push.Body.Payload) > len(tag) && string(m.Push.Body.Payload[:len(tag)]) == tag {
+					t.Fatalf("bystander %d got %q", oi, m.Push.Body.Payload)
+				}
+				continue
+			default:
+			}
+			break
+		}
+	}
+}
