@@ -38,7 +38,36 @@
 // to every remote face without any interest; a remote peer face opened in
 // peer mode first gets the initial push (Declare I=1 id 0 each, then
 // DeclareFinal 0, §10.1). Remote faces never reach other remote faces
-// (no routing between peers), neither for Push nor for queries.
+// (no routing between peers), neither for Push nor for queries. A client,
+// or a peer, that opens a face to a router sends it one CurrentFuture
+// interest in every subscriber, queryable and token, so that it learns
+// what lies behind the router and its publications and queries go there
+// only when they match (write-side filtering); on every reconnection it
+// sends that interest and its local declarations again.
+//
+// # Router mesh
+//
+// In router mode a face to another router is a mesh face (mesh.go,
+// linkstate.go). Mesh faces exchange link-state OAMs (§3.7.1): every
+// router floods the whole graph it knows, each node with a sequence
+// number (newer replaces older; a router restarted with the same ZenohId
+// starts from the clock, and jumps past an older incarnation's number if
+// it hears of one), and an edge counts only when both ends list it.
+// Unreachable routers are forgotten with everything they declared. Every
+// router computes, for each source router, the same shortest-path tree
+// (hop counts, ties to the smaller ZenohId).
+//
+// Declarations do not use interests between routers: the entities of a
+// router's own faces are declared along the tree rooted at that router,
+// each Declare naming its origin with the NodeId extension (the origin's
+// psid in the sender's numbering). A receiver keeps them on a pseudo face
+// per origin router, so that its clients see them like any face's
+// entities. A Push or Request from a client enters the mesh at its router
+// and travels along the tree rooted there, carrying that router's psid,
+// to the subtrees that hold a matching entity: nothing is delivered twice
+// and nothing loops. When the graph changes, every router re-declares
+// what each neighbour now needs. Link weights are not used; NodeId is
+// never sent to clients or peers (§13 item 3).
 //
 // # Interests
 //
@@ -72,5 +101,6 @@
 //
 // Config.MaxDeclarationsPerFace bounds each face's key-expression ids,
 // entities and registered interests; Config.MaxPendingQueries bounds the
-// forwarded requests; Config.RouteCacheSize bounds the route cache.
+// forwarded requests; Config.RouteCacheSize bounds the route cache;
+// Config.MaxMeshNodes bounds the routers of the mesh graph.
 package router

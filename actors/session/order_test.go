@@ -31,7 +31,9 @@ func TestDataInTheReadOfTheHandshake(t *testing.T) {
 			Body: codec.Data{Kind: codec.MidPut, Payload: []byte{byte(round)}}}})
 		var w []byte
 		for _, enc := range []func([]byte) []byte{
-			func(b []byte) []byte { return codec.AppendOpen(b, &codec.Open{Lease: 10 * time.Second, Cookie: cookie}) },
+			func(b []byte) []byte {
+				return codec.AppendOpen(b, &codec.Open{Lease: 10 * time.Second, Cookie: cookie})
+			},
 			func(b []byte) []byte {
 				return codec.AppendFrame(b, &codec.Frame{Reliable: true, SN: 0, Priority: codec.PriorityData, Payload: push})
 			},
