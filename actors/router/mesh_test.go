@@ -33,7 +33,7 @@ type simRouter struct {
 }
 
 type simNet struct {
-	t       *testing.T
+	t       testing.TB
 	routers []*simRouter
 	queue   []simMsg
 }
@@ -46,7 +46,9 @@ func simZID(t testing.TB, i int) codec.ZenohID {
 	return z
 }
 
-func newSimNet(t *testing.T, n int) *simNet {
+func newSimNet(t *testing.T, n int) *simNet { return newSimNetTB(t, n) }
+
+func newSimNetTB(t testing.TB, n int) *simNet {
 	s := &simNet{t: t}
 	for i := range n {
 		s.routers = append(s.routers, nil)
