@@ -2,6 +2,7 @@ package router
 
 import (
 	"fmt"
+	"slices"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -59,6 +60,32 @@ type faceRef struct {
 	id    FaceID
 	pid   *actor.PID
 	local bool
+	// sent holds the Sends to this face whose Done may still be due: a
+	// session that stops drops what is left in its mailbox without
+	// calling Done, so closing the face finishes them instead.
+	sent []*sendRec
+}
+
+// sendRec finishes one Send exactly once, by its session's Done or by
+// the router when the face closes first.
+type sendRec struct {
+	finished atomic.Bool
+	fn       func()
+}
+
+func (r *sendRec) finish() {
+	if r.finished.CompareAndSwap(false, true) {
+		r.fn()
+	}
+}
+
+// track records r on f, first forgetting finished records when the list
+// has grown.
+func (f *faceRef) track(r *sendRec) {
+	if len(f.sent) >= 32 {
+		f.sent = slices.DeleteFunc(f.sent, func(x *sendRec) bool { return x.finished.Load() })
+	}
+	f.sent = append(f.sent, r)
 }
 
 type routerTick struct{}
@@ -179,6 +206,12 @@ func (a *routerActor) closeFace(ctx actor.Context, f *faceRef) {
 	if f == nil {
 		return
 	}
+	// The session has stopped (or is stopping and no longer reads what
+	// it is sent): what it did not finish is finished here.
+	for _, r := range f.sent {
+		r.finish()
+	}
+	f.sent = nil
 	outs := a.t.CloseFace(f.id, time.Now())
 	if f.local {
 		delete(a.faces, localKey(f.pid))
@@ -294,10 +327,12 @@ func (a *routerActor) flush(ctx actor.Context, release func()) {
 			continue
 		}
 		ob := b
-		ctx.Send(dst.pid, &session.Send{Msgs: ob.msgs, Reliable: k.reliable, Done: func() {
+		rec := &sendRec{fn: func() {
 			a.recycle(ob)
 			h.done()
-		}})
+		}}
+		dst.track(rec)
+		ctx.Send(dst.pid, &session.Send{Msgs: ob.msgs, Reliable: k.reliable, Done: rec.finish})
 	}
 }
 

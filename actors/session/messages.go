@@ -1,6 +1,7 @@
 package session
 
 import (
+	"log/slog"
 	"sync"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -86,6 +87,12 @@ type Send struct {
 	Msgs     []codec.NetworkMessage
 	Reliable bool
 	Done     func()
+}
+
+// LogValue keeps log lines about a Send short (a dead letter is logged
+// with its message).
+func (s *Send) LogValue() slog.Value {
+	return slog.GroupValue(slog.Int("messages", len(s.Msgs)), slog.Bool("reliable", s.Reliable))
 }
 
 // CloseSession asks a session to send Close with Reason to its peer and

@@ -488,7 +488,9 @@ const maxBlockedSends = 256
 // until the writer frees room; under Drop the message is dropped.
 func (s *sessionActor) send(ctx actor.Context, m *Send) {
 	switch {
-	case s.phase != phaseData:
+	case s.phase != phaseData || s.stopping:
+		// Its sender may already have finished m (after our Closed):
+		// the messages must not be read.
 		s.dropped += uint64(len(m.Msgs))
 		done(m)
 		return
