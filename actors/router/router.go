@@ -114,7 +114,7 @@ type outKey struct {
 // Received they were routed from, which is released only once every
 // Send built from it was consumed (Done).
 type outBatch struct {
-	msgs []codec.NetworkMessage
+	pushes []codec.Push
 }
 
 var outPool = sync.Pool{New: func() any { return &outBatch{} }}
@@ -289,8 +289,8 @@ func (a *routerActor) route(ctx actor.Context, f *faceRef, m *codec.NetworkMessa
 			b = outPool.Get().(*outBatch)
 			a.out[k] = b
 		}
-		b.msgs = append(b.msgs, codec.NetworkMessage{ID: codec.MidPush, Push: codec.Push{
-			WireExpr: d.WireExpr, QoS: m.Push.QoS, NodeID: d.NodeID, Body: m.Push.Body}})
+		b.pushes = append(b.pushes, codec.Push{
+			WireExpr: d.WireExpr, QoS: m.Push.QoS, NodeID: d.NodeID, Body: m.Push.Body})
 	}
 }
 
@@ -332,13 +332,13 @@ func (a *routerActor) flush(ctx actor.Context, release func()) {
 			h.done()
 		}}
 		dst.track(rec)
-		ctx.Send(dst.pid, &session.Send{Msgs: ob.msgs, Reliable: k.reliable, Done: rec.finish})
+		ctx.Send(dst.pid, &session.Send{Pushes: ob.pushes, Reliable: k.reliable, Done: rec.finish})
 	}
 }
 
 func (a *routerActor) recycle(b *outBatch) {
-	clear(b.msgs)
-	b.msgs = b.msgs[:0]
+	clear(b.pushes)
+	b.pushes = b.pushes[:0]
 	outPool.Put(b)
 }
 

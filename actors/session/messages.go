@@ -83,16 +83,23 @@ func (r *Received) Release() {
 // calls Done (if set) so the sender can reuse Msgs; nothing in Msgs is
 // kept. A message the session's queues cannot take under Drop congestion
 // control is dropped and counted; under Block it waits for the link.
+//
+// Pushes carries publications after Msgs: a Push alone is a fifth of a
+// NetworkMessage, which matters to a router forwarding millions a second.
 type Send struct {
 	Msgs     []codec.NetworkMessage
+	Pushes   []codec.Push
 	Reliable bool
 	Done     func()
 }
 
+// Len is the number of messages in s.
+func (s *Send) Len() int { return len(s.Msgs) + len(s.Pushes) }
+
 // LogValue keeps log lines about a Send short (a dead letter is logged
 // with its message).
 func (s *Send) LogValue() slog.Value {
-	return slog.GroupValue(slog.Int("messages", len(s.Msgs)), slog.Bool("reliable", s.Reliable))
+	return slog.GroupValue(slog.Int("messages", s.Len()), slog.Bool("reliable", s.Reliable))
 }
 
 // CloseSession asks a session to send Close with Reason to its peer and

@@ -491,13 +491,13 @@ func (s *sessionActor) send(ctx actor.Context, m *Send) {
 	case s.phase != phaseData || s.stopping:
 		// Its sender may already have finished m (after our Closed):
 		// the messages must not be read.
-		s.dropped += uint64(len(m.Msgs))
+		s.dropped += uint64(m.Len())
 		done(m)
 		return
 	case len(s.blocked) > 0:
 		if len(s.blocked) >= maxBlockedSends {
-			s.cfg.Logger.Warn("dropping messages: send queue full", "peer", s.est.ZID, "messages", len(m.Msgs))
-			s.dropped += uint64(len(m.Msgs))
+			s.cfg.Logger.Warn("dropping messages: send queue full", "peer", s.est.ZID, "messages", m.Len())
+			s.dropped += uint64(m.Len())
 			done(m)
 			return
 		}
@@ -510,16 +510,23 @@ func (s *sessionActor) send(ctx actor.Context, m *Send) {
 	s.flush(ctx)
 }
 
-// push queues m.Msgs from next on. It returns the index of the first
+// push queues the messages of m from next on. It returns the index of the first
 // message that must wait (Block, queue full), or -1 when all went in or
 // were dropped, after calling Done.
 func (s *sessionActor) push(m *Send, next int) int {
-	for i := next; i < len(m.Msgs); i++ {
-		err := s.tx.Push(&m.Msgs[i], m.Reliable)
+	for i := next; i < m.Len(); i++ {
+		var err error
+		var q codec.QoS
+		if i < len(m.Msgs) {
+			err, q = s.tx.Push(&m.Msgs[i], m.Reliable), MessageQoS(&m.Msgs[i])
+		} else {
+			p := &m.Pushes[i-len(m.Msgs)]
+			err, q = s.tx.PushPublication(p, m.Reliable), p.QoS
+		}
 		if err == nil {
 			continue
 		}
-		if errors.Is(err, ErrQueueFull) && MessageQoS(&m.Msgs[i]).Block() {
+		if errors.Is(err, ErrQueueFull) && q.Block() {
 			return i
 		}
 		s.dropped++

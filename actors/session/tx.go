@@ -160,13 +160,24 @@ func (t *TX) Push(m *codec.NetworkMessage, reliable bool) error {
 	if m.ID < codec.MidInterest || m.ID > codec.MidOAM {
 		return fmt.Errorf("%w: %#x", ErrNotNetwork, m.ID)
 	}
-	q := MessageQoS(m)
+	t.enc = codec.AppendNetwork(t.enc[:0], m)
+	return t.pushEncoded(MessageQoS(m), reliable)
+}
+
+// PushPublication is Push for a Push message: the same without the
+// NetworkMessage around it.
+func (t *TX) PushPublication(m *codec.Push, reliable bool) error {
+	t.enc = codec.AppendPush(t.enc[:0], m)
+	return t.pushEncoded(m.QoS, reliable)
+}
+
+// pushEncoded queues the message encoded in t.enc.
+func (t *TX) pushEncoded(q codec.QoS, reliable bool) error {
 	p := codec.PriorityData
 	if t.qos {
 		p = q.Priority()
 	}
 	c := channelIndex(p, reliable)
-	t.enc = codec.AppendNetwork(t.enc[:0], m)
 	n := len(t.enc)
 	if n > t.cfg.MaxMessage {
 		t.shrinkEnc()

@@ -319,6 +319,9 @@ func startBenchNode(ctx context.Context, o *benchOpts, stderr io.Writer, h pushH
 				pushes = append(pushes, &s.Msgs[i].Push)
 			}
 		}
+		for i := range s.Pushes {
+			pushes = append(pushes, &s.Pushes[i])
+		}
 		if len(pushes) > 0 {
 			h(b, pushes)
 		}

@@ -114,6 +114,9 @@ func (n *node) local(t *testing.T) *local {
 			for i := range s.Msgs {
 				l.msgs <- copyMsg(&s.Msgs[i])
 			}
+			for i := range s.Pushes {
+				l.msgs <- copyMsg(&codec.NetworkMessage{ID: codec.MidPush, Push: s.Pushes[i]})
+			}
 			if s.Done != nil {
 				s.Done()
 			}

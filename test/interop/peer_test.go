@@ -46,16 +46,21 @@ func goPeerNode(t *testing.T, mode codec.WhatAmI, listen string, connect ...stri
 	l := &goLocal{sys: sys, router: n.Router, pushes: make(chan codec.Push, 1024)}
 	pid := sys.Root.Spawn(actor.PropsFromFunc(func(ctx actor.Context) {
 		if s, ok := ctx.Message().(*session.Send); ok {
+			keep := func(p codec.Push) {
+				p.Body.Payload = append([]byte(nil), p.Body.Payload...)
+				p.WireExpr.Suffix = append([]byte(nil), p.WireExpr.Suffix...)
+				select {
+				case l.pushes <- p:
+				default:
+				}
+			}
 			for i := range s.Msgs {
 				if m := &s.Msgs[i]; m.ID == codec.MidPush {
-					p := m.Push
-					p.Body.Payload = append([]byte(nil), p.Body.Payload...)
-					p.WireExpr.Suffix = append([]byte(nil), p.WireExpr.Suffix...)
-					select {
-					case l.pushes <- p:
-					default:
-					}
+					keep(m.Push)
 				}
+			}
+			for _, p := range s.Pushes {
+				keep(p)
 			}
 			if s.Done != nil {
 				s.Done()
