@@ -49,7 +49,16 @@ func (t *Tables) RoutePush(from FaceID, p *codec.Push) ([]Dest, error) {
 		// Lookup only: the cache does not keep the key on Get.
 		k.suffix = unsafe.String(unsafe.SliceData(we.Suffix), len(we.Suffix))
 	}
+	// Streams repeat their key: the last route is checked first, without
+	// hashing the key.
+	if l := &t.lastRoute; l.e != nil && l.e.gen == t.gen && l.k.from == k.from && l.k.node == k.node &&
+		l.k.scope == k.scope && l.k.mapping == k.mapping && l.k.suffix == k.suffix {
+		return l.e.dests, nil
+	}
 	if e, ok := t.cache.Get(k); ok && e.gen == t.gen {
+		t.lastRoute.e = e
+		t.lastRoute.k = k
+		t.lastRoute.k.suffix = t.lastSuffix(we.Suffix)
 		return e.dests, nil
 	}
 	f := t.faces[from]
@@ -62,8 +71,17 @@ func (t *Tables) RoutePush(from FaceID, p *codec.Push) ([]Dest, error) {
 	}
 	dests := t.computeRoute(f, key, p.NodeID)
 	k.suffix = string(we.Suffix) // owned copy for the cache
-	t.cache.Add(k, &routeEntry{gen: t.gen, dests: dests})
+	e := &routeEntry{gen: t.gen, dests: dests}
+	t.cache.Add(k, e)
+	t.lastRoute.k, t.lastRoute.e = k, e
 	return dests, nil
+}
+
+// lastSuffix returns an owned string equal to s for the last-route memo,
+// reusing the memo's buffer.
+func (t *Tables) lastSuffix(s []byte) string {
+	t.lastBuf = append(t.lastBuf[:0], s...)
+	return unsafe.String(unsafe.SliceData(t.lastBuf), len(t.lastBuf))
 }
 
 // computeRoute finds the destination faces of a Push on key from face f

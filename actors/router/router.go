@@ -103,6 +103,10 @@ type routerActor struct {
 	nm  codec.NetworkMessage
 	br  codec.BatchReader
 	out map[outKey]*outBatch // sends being built for the current Received
+	// The batches of out for the last route, while it repeats.
+	lastDests    []Dest
+	lastBatches  []*outBatch
+	lastReliable bool
 }
 
 type outKey struct {
@@ -282,13 +286,28 @@ func (a *routerActor) route(ctx actor.Context, f *faceRef, m *codec.NetworkMessa
 	if len(dests) > 0 && a.cfg.Timestamping && m.Push.Body.Kind == codec.MidPut {
 		a.stamp(&m.Push.Body)
 	}
-	for _, d := range dests {
-		k := outKey{face: d.Face, reliable: reliable}
-		b := a.out[k]
-		if b == nil {
-			b = outPool.Get().(*outBatch)
-			a.out[k] = b
+	if len(dests) == 0 {
+		return
+	}
+	// The batches of the previous route are reused while the route (the
+	// very slice the tables returned) and the reliability repeat, as
+	// they do along a stream: no map lookup per message.
+	if a.lastReliable != reliable || len(a.lastDests) != len(dests) || &a.lastDests[0] != &dests[0] {
+		a.lastBatches = a.lastBatches[:0]
+		for _, d := range dests {
+			k := outKey{face: d.Face, reliable: reliable}
+			b := a.out[k]
+			if b == nil {
+				b = outPool.Get().(*outBatch)
+				a.out[k] = b
+			}
+			a.lastBatches = append(a.lastBatches, b)
 		}
+		a.lastDests, a.lastReliable = dests, reliable
+	}
+	for i := range dests {
+		d := &dests[i]
+		b := a.lastBatches[i]
 		b.pushes = append(b.pushes, codec.Push{
 			WireExpr: d.WireExpr, QoS: m.Push.QoS, NodeID: d.NodeID, Body: m.Push.Body})
 	}
@@ -310,6 +329,9 @@ func (a *routerActor) stamp(d *codec.Data) {
 // flush sends the batches routed from one input; release (if not nil)
 // is called when the last of them has been consumed by its session.
 func (a *routerActor) flush(ctx actor.Context, release func()) {
+	a.lastDests = nil
+	clear(a.lastBatches)
+	a.lastBatches = a.lastBatches[:0]
 	if len(a.out) == 0 {
 		if release != nil {
 			release()

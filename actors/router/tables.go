@@ -135,6 +135,14 @@ type Tables struct {
 	pending map[pendingKey]*pending
 	seen    map[FaceID]struct{} // scratch for route computation
 
+	// lastRoute memoises the last Push route returned (its key's suffix
+	// lives in lastBuf).
+	lastRoute struct {
+		k routeKey
+		e *routeEntry
+	}
+	lastBuf []byte
+
 	// Router mesh (router mode): the link-state graph, the mesh face of
 	// each neighbour router, and the pseudo face of each origin router.
 	net        *graph
