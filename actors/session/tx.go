@@ -2,6 +2,7 @@ package session
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/gozenoh/zenoh/codec"
 )
@@ -167,8 +168,43 @@ func (t *TX) Push(m *codec.NetworkMessage, reliable bool) error {
 // PushPublication is Push for a Push message: the same without the
 // NetworkMessage around it.
 func (t *TX) PushPublication(m *codec.Push, reliable bool) error {
+	// Encoded straight into the open batch of its channel when it fits:
+	// one copy of the payload less, which counts for large ones.
+	p := codec.PriorityData
+	if t.qos {
+		p = m.QoS.Priority()
+	}
+	c := channelIndex(p, reliable)
+	if pq := &t.prio[p]; pq.open != nil && pq.openCh == c && pushBound(m) <= pq.open.Room() {
+		b := pq.open
+		start := len(b.Buf)
+		b.Buf = codec.AppendPush(b.Buf, m) // within Room: no reallocation
+		n := len(b.Buf) - start
+		if n <= t.cfg.MaxMessage && t.admit(c, n) {
+			t.add(c, n)
+			if m.QoS.Express() {
+				t.closeOpen(pq)
+			}
+			return nil
+		}
+		t.enc = append(t.enc[:0], b.Buf[start:]...)
+		b.Buf = b.Buf[:start]
+		return t.pushEncoded(m.QoS, reliable)
+	}
 	t.enc = codec.AppendPush(t.enc[:0], m)
 	return t.pushEncoded(m.QoS, reliable)
+}
+
+// pushBound is an upper bound of m's encoded size, or a huge value when
+// m carries extensions of unknown size.
+func pushBound(m *codec.Push) int {
+	if len(m.Exts) != 0 || len(m.Body.Exts) != 0 {
+		return math.MaxInt
+	}
+	d := &m.Body
+	// Header bytes, lengths, QoS, NodeId, timestamp, source info and
+	// encoding id take well under 128 bytes together.
+	return 128 + len(m.WireExpr.Suffix) + len(d.Payload) + len(d.Attachment) + len(d.Encoding.Schema)
 }
 
 // pushEncoded queues the message encoded in t.enc.

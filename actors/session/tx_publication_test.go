@@ -1,0 +1,51 @@
+package session
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/gozenoh/zenoh/codec"
+)
+
+// TestPushPublicationSameBatches: PushPublication, which encodes straight
+// into the open batch, produces the very batches Push does, whatever the
+// sizes, priorities, reliabilities and extensions.
+func TestPushPublicationSameBatches(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 11))
+	for _, batch := range []uint16{2048, 65535} {
+		est := coreEst(batch, true, 1, 0, 0)
+		a := newTestTX(t, est, true, DefaultTXConfig())
+		b := newTestTX(t, est, true, DefaultTXConfig())
+		for i := range 5000 {
+			n := []int{0, 8, 100, 1000, 3000, 70000}[r.IntN(6)]
+			qos := codec.NewQoS(codec.Priority(r.IntN(8)), r.IntN(2) == 0, r.IntN(10) == 0)
+			p := coreRandomMessage(r, n, qos).Push
+			if r.IntN(5) == 0 {
+				p.Body.Attachment = []byte("att")
+			}
+			if r.IntN(7) == 0 {
+				p.Exts = []codec.Extension{{Key: 0x2f, Value: 42}}
+			}
+			rel := r.IntN(3) != 0
+			ea := a.Push(&codec.NetworkMessage{ID: codec.MidPush, Push: p}, rel)
+			eb := b.PushPublication(&p, rel)
+			if (ea == nil) != (eb == nil) {
+				t.Fatalf("batch %d message %d: Push %v, PushPublication %v", batch, i, ea, eb)
+			}
+			if r.IntN(4) == 0 || ea != nil {
+				for {
+					ba, bb := a.Pull(), b.Pull()
+					if !bytes.Equal(ba, bb) {
+						t.Fatalf("batch %d message %d: batches differ:\n%x\n%x", batch, i, ba, bb)
+					}
+					if ba == nil {
+						break
+					}
+					a.Release(ba)
+					b.Release(bb)
+				}
+			}
+		}
+	}
+}
