@@ -96,3 +96,46 @@ func TestReaderBounds(t *testing.T) {
 		t.Fatalf("error does not name message and offset: %#v", r.err)
 	}
 }
+
+// naiveZint is the byte-by-byte reference decoder.
+func naiveZint(src []byte) (v uint64, n int) {
+	for i := 0; i < 8; i++ {
+		if i >= len(src) {
+			return 0, 0
+		}
+		b := src[i]
+		v |= uint64(b&0x7f) << (7 * i)
+		if b < 0x80 {
+			return v, i + 1
+		}
+	}
+	if len(src) < 9 {
+		return 0, 0
+	}
+	return v | uint64(src[8])<<56, 9
+}
+
+// TestZintDifferential compares Zint with the reference on random bytes
+// of every length, and on encodings of random values with trailing bytes.
+func TestZintDifferential(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 5))
+	for i := range 200000 {
+		var b []byte
+		if i%2 == 0 {
+			b = make([]byte, r.IntN(12))
+			for j := range b {
+				b[j] = byte(r.Uint32())
+			}
+		} else {
+			b = AppendZint(nil, r.Uint64()>>r.IntN(64))
+			for range r.IntN(10) {
+				b = append(b, byte(r.Uint32()))
+			}
+		}
+		v, n := Zint(b)
+		wv, wn := naiveZint(b)
+		if v != wv || n != wn {
+			t.Fatalf("Zint(%x) = %d, %d; want %d, %d", b, v, n, wv, wn)
+		}
+	}
+}
