@@ -114,7 +114,18 @@ func (c *Clock) physical() NTP64 { return NTP64FromTime(c.now()) & logicalMask }
 // bits count events within one physical tick, or while the physical clock
 // stands still or steps back.
 func (c *Clock) NewTimestamp() Timestamp {
-	now := c.physical()
+	return c.next(c.physical())
+}
+
+// NewTimestampAt is NewTimestamp with the physical time read by the
+// caller (not through Config.Now), so that a batch of events read the
+// clock once: events after the first then count up from it, which keeps
+// every guarantee of NewTimestamp.
+func (c *Clock) NewTimestampAt(physical time.Time) Timestamp {
+	return c.next(NTP64FromTime(physical) & logicalMask)
+}
+
+func (c *Clock) next(now NTP64) Timestamp {
 	for {
 		last := NTP64(c.last.Load())
 		next := last + 1

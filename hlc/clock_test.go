@@ -334,3 +334,29 @@ func TestNoAllocs(t *testing.T) {
 	}
 	_ = sink
 }
+
+// TestNewTimestampAtCountsUp: a batch stamped with one reading of the
+// clock gets strictly increasing timestamps, and an older reading never
+// makes the clock go back.
+func TestNewTimestampAtCountsUp(t *testing.T) {
+	c, err := NewClock(mustID(t, 1), DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	prev := c.NewTimestampAt(now)
+	for i := range 1000 {
+		at := now
+		if i%3 == 0 {
+			at = now.Add(-time.Second)
+		}
+		ts := c.NewTimestampAt(at)
+		if ts.Time <= prev.Time {
+			t.Fatalf("timestamp %d: %v not after %v", i, ts, prev)
+		}
+		prev = ts
+	}
+	if ts := c.NewTimestamp(); ts.Time <= prev.Time {
+		t.Fatalf("NewTimestamp %v not after %v", ts, prev)
+	}
+}

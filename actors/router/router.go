@@ -284,7 +284,7 @@ func (a *routerActor) route(ctx actor.Context, f *faceRef, m *codec.NetworkMessa
 		return
 	}
 	if len(dests) > 0 && a.cfg.Timestamping && m.Push.Body.Kind == codec.MidPut {
-		a.stamp(&m.Push.Body)
+		a.stamp(&m.Push.Body, now)
 	}
 	if len(dests) == 0 {
 		return
@@ -315,9 +315,9 @@ func (a *routerActor) route(ctx actor.Context, f *faceRef, m *codec.NetworkMessa
 
 // stamp gives a Put the node's timestamp, or folds its own into the
 // node's clock (replacing one too far in the future).
-func (a *routerActor) stamp(d *codec.Data) {
+func (a *routerActor) stamp(d *codec.Data, now time.Time) {
 	if d.Timestamp.ID.IsZero() {
-		d.Timestamp = a.cfg.Clock.NewTimestamp()
+		d.Timestamp = a.cfg.Clock.NewTimestampAt(now)
 		return
 	}
 	if err := a.cfg.Clock.Update(d.Timestamp); err != nil {
