@@ -113,6 +113,7 @@ type linkActor struct {
 	cfg  Config
 
 	size    atomic.Uint32 // batch limit for the reader (SetBatchSize)
+	vec     [][]byte      // scratch for vectored writes
 	done    chan struct{} // closed on Stopping: the reader exits
 	wg      sync.WaitGroup
 	failed  bool // Failed was sent; ignore further errors
@@ -179,12 +180,20 @@ func (a *linkActor) write(ctx actor.Context, m *Write) {
 		if a.cfg.WriteTimeout > 0 {
 			_ = a.conn.SetWriteDeadline(time.Now().Add(a.cfg.WriteTimeout))
 		}
-		if _, err = a.conn.Write(m.Batch); err != nil {
+		if len(m.More) == 0 {
+			_, err = a.conn.Write(m.Batch)
+		} else {
+			a.vec = append(append(a.vec[:0], m.Batch), m.More...)
+			bufs := net.Buffers(a.vec) // WriteTo consumes its copy
+			_, err = bufs.WriteTo(a.conn)
+			clear(a.vec)
+		}
+		if err != nil {
 			err = fmt.Errorf("link %s: write: %w", a.info.Remote, err)
 		}
 	}
 	if ctx.Sender() != nil {
-		ctx.Respond(&Written{Batch: m.Batch, Err: err})
+		ctx.Respond(&Written{Batch: m.Batch, More: m.More, Err: err})
 	}
 	if err != nil && !gone {
 		a.fail(ctx, err)

@@ -371,3 +371,29 @@ func TestReaderNoAllocs(t *testing.T) {
 		t.Fatalf("%v allocations per read", allocs)
 	}
 }
+
+// TestLinkWriteMore: a Write with More writes every batch, in order, in
+// one go, and Written hands them all back.
+func TestLinkWriteMore(t *testing.T) {
+	sys := newSystem(t)
+	ownerPID, linkPID, out, peer := tcpLink(t, sys, Config{}, false)
+	var want []byte
+	first := frame(bytes.Repeat([]byte{9}, 700))
+	more := [][]byte{frame([]byte("a")), frame(bytes.Repeat([]byte{7}, 3000)), frame([]byte("zz"))}
+	for _, b := range append([][]byte{first}, more...) {
+		want = append(want, b...)
+	}
+	sys.Root.Send(ownerPID, func(ctx actor.Context) { ctx.Request(linkPID, &Write{Batch: first, More: more}) })
+	w := next[*Written](t, out)
+	if w.Err != nil || &w.Batch[0] != &first[0] || len(w.More) != len(more) || &w.More[1][0] != &more[1][0] {
+		t.Fatalf("Written = %d batches, %v; want the 4 written", 1+len(w.More), w.Err)
+	}
+	got := make([]byte, len(want))
+	_ = peer.SetReadDeadline(time.Now().Add(wait))
+	if _, err := io.ReadFull(peer, got); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatal("peer read other bytes than written")
+	}
+}

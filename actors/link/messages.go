@@ -59,12 +59,18 @@ func (m *Inbound) Release() {
 // sender knows the link is idle again and may flush its next batch.
 type Write struct {
 	Batch []byte
+	// More are further batches written after Batch in the same system
+	// call where the link allows it (TCP: writev); datagram links send
+	// each as its own datagram.
+	More [][]byte
 }
 
-// Written answers Write. Batch is the buffer that was written, handed back
-// for reuse; Err is set when the write failed (the link then also fails).
+// Written answers Write. Batch and More are the buffers that were
+// written, handed back for reuse; Err is set when the write failed (the
+// link then also fails).
 type Written struct {
 	Batch []byte
+	More  [][]byte
 	Err   error
 }
 

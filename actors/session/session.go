@@ -252,8 +252,22 @@ func (s *sessionActor) write(ctx actor.Context, b []byte) {
 		return
 	}
 	s.writing = true
-	ctx.Request(s.link, &link.Write{Batch: b})
+	w := &link.Write{Batch: b}
+	// Data batches ready behind it go in the same write (up to maxWritev).
+	if s.phase == phaseData && s.tx != nil && s.cfg.Info.Stream {
+		for len(w.More) < maxWritev-1 {
+			nb := s.tx.Pull()
+			if nb == nil {
+				break
+			}
+			w.More = append(w.More, nb)
+		}
+	}
+	ctx.Request(s.link, w)
 }
+
+// maxWritev bounds the batches of one link write.
+const maxWritev = 16
 
 func (s *sessionActor) written(ctx actor.Context, m *link.Written) {
 	s.writing = false
@@ -263,6 +277,9 @@ func (s *sessionActor) written(ctx actor.Context, m *link.Written) {
 	}
 	if s.tx != nil {
 		s.tx.Release(m.Batch)
+		for _, b := range m.More {
+			s.tx.Release(b)
+		}
 		s.lease.OnSend(s.now())
 	}
 	if s.phase == phaseClosing {
