@@ -1,0 +1,96 @@
+package zenoh
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/gozenoh/zenoh/actors/link"
+	"github.com/gozenoh/zenoh/codec"
+	"github.com/gozenoh/zenoh/keyexpr"
+)
+
+// Mode is a node's role: router, peer or client.
+type Mode = codec.WhatAmI
+
+// Node roles.
+const (
+	ModeRouter = codec.Router
+	ModePeer   = codec.Peer
+	ModeClient = codec.Client
+)
+
+// Config configures a Session, with zenoh's configuration keys in
+// comments. DefaultConfig returns zenoh's defaults; ParseConfig and
+// LoadConfig read zenoh's JSON5 configuration format.
+type Config struct {
+	// Mode is the node's role (mode). Default: peer, as zenoh's.
+	Mode Mode
+	// ID is the node's ZenohId as hex (id); empty picks a random one.
+	ID string
+	// Connect lists endpoints to connect to (connect.endpoints).
+	Connect []string
+	// Listen lists endpoints to listen on (listen.endpoints).
+	Listen []string
+	// MulticastScouting answers and sends Scouts on 224.0.0.224:7446
+	// (scouting.multicast.enabled). Default true.
+	MulticastScouting bool
+	// Timestamping stamps routed Puts with the node's HLC
+	// (timestamping.enabled); nil means zenoh's default: on for routers.
+	Timestamping *bool
+	// QueryTimeout is the default timeout of queries
+	// (queries_default_timeout, milliseconds in JSON5). Default 10 s.
+	QueryTimeout time.Duration
+	// Storages are the storages of the node
+	// (plugins.storage_manager.storages.NAME).
+	Storages map[string]StorageConfig
+	// Logger receives the node's logs; nil discards them.
+	Logger *slog.Logger
+}
+
+// StorageConfig configures one storage
+// (plugins.storage_manager.storages.NAME).
+type StorageConfig struct {
+	// KeyExpr is the key expression the storage subscribes to and answers
+	// queries on (key_expr).
+	KeyExpr string
+	// Volume is "memory" or "badger" (volume, or volume.id).
+	Volume string
+}
+
+// DefaultConfig returns zenoh's defaults: a peer with multicast
+// scouting, timestamping as zenoh decides it for the mode, 10 s queries.
+func DefaultConfig() Config {
+	return Config{Mode: ModePeer, MulticastScouting: true, QueryTimeout: 10 * time.Second}
+}
+
+// validate checks c, naming the zenoh key of the first invalid value.
+func (c *Config) validate() error {
+	if !c.Mode.Valid() {
+		return fmt.Errorf("zenoh: config mode: %d is not router, peer or client", c.Mode)
+	}
+	for _, s := range c.Connect {
+		if _, err := link.ParseEndpoint(s); err != nil {
+			return fmt.Errorf("zenoh: config connect.endpoints: %w", err)
+		}
+	}
+	for _, s := range c.Listen {
+		if _, err := link.ParseEndpoint(s); err != nil {
+			return fmt.Errorf("zenoh: config listen.endpoints: %w", err)
+		}
+	}
+	if c.QueryTimeout < 0 {
+		return fmt.Errorf("zenoh: config queries_default_timeout: negative")
+	}
+	for name, s := range c.Storages {
+		if err := keyexpr.Validate(s.KeyExpr); err != nil {
+			return fmt.Errorf("zenoh: config plugins.storage_manager.storages.%s.key_expr: %w", name, err)
+		}
+		switch s.Volume {
+		case "", "memory", "badger":
+		default:
+			return fmt.Errorf("zenoh: config plugins.storage_manager.storages.%s.volume: %q is not memory or badger", name, s.Volume)
+		}
+	}
+	return nil
+}
