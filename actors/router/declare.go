@@ -153,8 +153,13 @@ func (t *Tables) unindex(kind int, src FaceID, e *entity) {
 // (has, complete, distance): complete if any is complete, distance the
 // minimum among those with the best completeness (network.md §9.1).
 func (t *Tables) merge(ke *keyEntry, d *face, own bool, has, c bool, dist uint16) (bool, bool, uint16) {
+	return mergeIf(ke, func(src FaceID) bool { return t.counts(src, d, own) }, has, c, dist)
+}
+
+// mergeIf is merge over the sources keep accepts.
+func mergeIf(ke *keyEntry, keep func(FaceID) bool, has, c bool, dist uint16) (bool, bool, uint16) {
 	for src, es := range ke.ents {
-		if !t.counts(src, d, own) {
+		if !keep(src) {
 			continue
 		}
 		for _, e := range es {

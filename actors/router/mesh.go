@@ -231,21 +231,11 @@ func (t *Tables) originHas(kind int, origin codec.ZenohID, key string) (bool, bo
 	if !ok {
 		return false, false, 0
 	}
-	has, c, dist := false, false, uint16(0)
-	for src, es := range ke.ents {
-		if f := t.faces[src]; f == nil || f.pseudo != nil {
-			continue
-		}
-		for _, e := range es {
-			switch {
-			case !has, e.complete && !c:
-				has, c, dist = true, e.complete, e.distance
-			case e.complete == c && e.distance < dist:
-				dist = e.distance
-			}
-		}
-	}
-	return has, c, dist
+	// Self's own entities: those of its real faces.
+	return mergeIf(ke, func(src FaceID) bool {
+		f := t.faces[src]
+		return f != nil && f.pseudo == nil
+	}, false, false, 0)
 }
 
 // meshSyncKey declares, re-declares or undeclares the entities of kind

@@ -240,3 +240,22 @@ func expectOnce(t *testing.T, pub *local, key string, n int, subs []*local, othe
 		}
 	}
 }
+
+// allToAll makes each of ls publish n messages on key; every other one
+// must receive each exactly once (all subscribe to probe's key space).
+func allToAll(t *testing.T, ls []*local, probe, key string, n int, others []*local) {
+	t.Helper()
+	for i, pub := range ls {
+		var subs []*local
+		for j, l := range ls {
+			if j != i {
+				connected(t, pub, l, probe)
+				subs = append(subs, l)
+			}
+		}
+		for _, l := range ls {
+			drain(l)
+		}
+		expectOnce(t, pub, key, n, subs, others)
+	}
+}

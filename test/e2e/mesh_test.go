@@ -46,19 +46,7 @@ func TestMeshTriangle(t *testing.T) {
 	for _, l := range ls {
 		l.declare(codec.DeclSubscriber, "tri/**")
 	}
-	for i, pub := range ls {
-		var subs []*local
-		for j, l := range ls {
-			if j != i {
-				connected(t, pub, l, "tri/probe")
-				subs = append(subs, l)
-			}
-		}
-		for _, l := range ls {
-			drain(l)
-		}
-		expectOnce(t, pub, "tri/x", 50, subs, nil)
-	}
+	allToAll(t, ls, "tri/probe", "tri/x", 50, nil)
 }
 
 func TestMeshStarOfFour(t *testing.T) {
@@ -68,19 +56,7 @@ func TestMeshStarOfFour(t *testing.T) {
 	for _, l := range ls {
 		l.declare(codec.DeclSubscriber, "star/*")
 	}
-	for i, pub := range ls {
-		var subs []*local
-		for j, l := range ls {
-			if j != i {
-				connected(t, pub, l, "star/probe")
-				subs = append(subs, l)
-			}
-		}
-		for _, l := range ls {
-			drain(l)
-		}
-		expectOnce(t, pub, "star/x", 50, subs, []*local{hub})
-	}
+	allToAll(t, ls, "star/probe", "star/x", 50, []*local{hub})
 }
 
 // TestMeshLineOfFiveMiddleRestarted kills the middle router of a line of

@@ -57,19 +57,7 @@ func TestPeersNoForwarding(t *testing.T) {
 	for _, l := range ls {
 		l.declare(codec.DeclSubscriber, "p/**")
 	}
-	for i, pub := range ls {
-		var subs []*local
-		for j, l := range ls {
-			if j != i {
-				connected(t, pub, l, "p/probe")
-				subs = append(subs, l)
-			}
-		}
-		for _, l := range ls {
-			drain(l)
-		}
-		expectOnce(t, pub, "p/x", 50, subs, nil)
-	}
+	allToAll(t, ls, "p/probe", "p/x", 50, nil)
 }
 
 // TestPeerLineDoesNotRoute: in a line of peers p0 - p1 - p2, p1 does not

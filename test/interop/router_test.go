@@ -5,41 +5,13 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/gozenoh/zenoh/actors/link"
-	"github.com/gozenoh/zenoh/actors/router"
-	"github.com/gozenoh/zenoh/actors/session"
-	"github.com/gozenoh/zenoh/codec"
-	"github.com/gozenoh/zenoh/internal/actortest"
 )
 
 // goRouter starts our router (router actor behind a session manager)
 // listening on addr.
 func goRouter(t *testing.T, addr string) {
 	t.Helper()
-	sys := actortest.NewSystem(t)
-	logger := actortest.Logger()
-	zid := actortest.NewZID(t)
-	rcfg := router.ActorConfig{Tables: router.DefaultConfig(), Logger: logger}
-	rcfg.Tables.ZID = zid
-	rprops, err := router.Props(rcfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rpid := sys.Root.Spawn(rprops)
-	ep, err := link.ParseEndpoint("tcp/" + addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := session.ManagerConfig{Session: session.DefaultConfig(), Handler: rpid, Logger: logger,
-		Listen: []link.Endpoint{ep}}
-	cfg.Session.ZID, cfg.Session.WhatAmI = zid, codec.Router
-	props, err := session.ManagerProps(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sys.Root.Spawn(props)
-	waitListening(t, addr)
+	goRouterPIDs(t, addr, nil)
 }
 
 // TestRouterPicoPubToThreeSubs: pico z_pub → our router → 3 pico z_sub
