@@ -3,10 +3,13 @@ package zenoh
 import (
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/gozenoh/zenoh/actors/link"
 	"github.com/gozenoh/zenoh/codec"
+	"github.com/gozenoh/zenoh/hlc"
 	"github.com/gozenoh/zenoh/keyexpr"
 )
 
@@ -54,7 +57,8 @@ type StorageConfig struct {
 	// KeyExpr is the key expression the storage subscribes to and answers
 	// queries on (key_expr).
 	KeyExpr string
-	// Volume is "memory" or "badger" (volume, or volume.id).
+	// Volume is "memory" or "badger" (volume, or volume.id); empty means
+	// memory.
 	Volume string
 }
 
@@ -79,17 +83,23 @@ func (c *Config) validate() error {
 			return fmt.Errorf("zenoh: config listen.endpoints: %w", err)
 		}
 	}
+	if c.ID != "" {
+		if _, err := hlc.ParseID(c.ID); err != nil {
+			return fmt.Errorf("zenoh: config id: %w", err)
+		}
+	}
 	if c.QueryTimeout < 0 {
 		return fmt.Errorf("zenoh: config queries_default_timeout: negative")
 	}
-	for name, s := range c.Storages {
+	for _, name := range slices.Sorted(maps.Keys(c.Storages)) {
+		s := c.Storages[name]
 		if err := keyexpr.Validate(s.KeyExpr); err != nil {
-			return fmt.Errorf("zenoh: config plugins.storage_manager.storages.%s.key_expr: %w", name, err)
+			return fmt.Errorf("zenoh: config plugins.storage_manager.storages.%q.key_expr: %w", name, err)
 		}
 		switch s.Volume {
 		case "", "memory", "badger":
 		default:
-			return fmt.Errorf("zenoh: config plugins.storage_manager.storages.%s.volume: %q is not memory or badger", name, s.Volume)
+			return fmt.Errorf("zenoh: config plugins.storage_manager.storages.%q.volume: %q is not memory or badger", name, s.Volume)
 		}
 	}
 	return nil
