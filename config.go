@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"maps"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/gozenoh/zenoh/actors/link"
@@ -94,13 +95,27 @@ func (c *Config) validate() error {
 	for _, name := range slices.Sorted(maps.Keys(c.Storages)) {
 		s := c.Storages[name]
 		if err := keyexpr.Validate(s.KeyExpr); err != nil {
-			return fmt.Errorf("zenoh: config plugins.storage_manager.storages.%q.key_expr: %w", name, err)
+			return fmt.Errorf("zenoh: config plugins.storage_manager.storages.%s.key_expr: %w", keyName(name), err)
 		}
 		switch s.Volume {
 		case "", "memory", "badger":
 		default:
-			return fmt.Errorf("zenoh: config plugins.storage_manager.storages.%q.volume: %q is not memory or badger", name, s.Volume)
+			return fmt.Errorf("zenoh: config plugins.storage_manager.storages.%s.volume: %q is not memory or badger", keyName(name), s.Volume)
 		}
 	}
 	return nil
+}
+
+// keyName quotes a configuration name for an error unless it is a plain
+// identifier, so that messages stay on one line and unambiguous.
+func keyName(s string) string {
+	for _, r := range s {
+		if !(r == '_' || r == '-' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+			return strconv.Quote(s)
+		}
+	}
+	if s == "" {
+		return `""`
+	}
+	return s
 }
