@@ -6,6 +6,7 @@ require (
 	github.com/asynkron/protoactor-go v0.0.0-20240822202345-3c0e61ca19c9
 	github.com/hashicorp/golang-lru/v2 v2.0.7
 	github.com/titanous/json5 v1.0.0
+	go.uber.org/goleak v1.3.0
 )
 
 require (

@@ -1,0 +1,385 @@
+package zenoh
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/gozenoh/zenoh/actors"
+	"github.com/gozenoh/zenoh/actors/link"
+	"github.com/gozenoh/zenoh/actors/router"
+	"github.com/gozenoh/zenoh/actors/session"
+	"github.com/gozenoh/zenoh/codec"
+	"github.com/gozenoh/zenoh/hlc"
+)
+
+// ErrClosed is returned by the methods of a closed Session.
+var ErrClosed = errors.New("zenoh: session closed")
+
+// connectPoll is how often Open checks for an established session: the
+// node offers no event to wait on.
+const connectPoll = 5 * time.Millisecond
+
+// askTimeout bounds the requests Open and Info make to the node's actors.
+const askTimeout = 5 * time.Second
+
+// Session is an open Zenoh session: a node of its own (router, peer or
+// client) with one in-process session attached to it, through which the
+// application publishes, subscribes and queries. Its methods are safe for
+// concurrent use.
+//
+// Subscriber callbacks, queryable callbacks and channel deliveries run on
+// the session's one dispatch goroutine, in order: a callback that blocks
+// holds back every delivery of the session (and, through back pressure,
+// the peers sending to it). A callback must not wait for a reply of Get,
+// which that same goroutine delivers.
+type Session struct {
+	cfg          Config
+	sys          *actor.ActorSystem
+	node         *actors.Node
+	local        *actor.PID
+	face         router.FaceID
+	logger       *slog.Logger
+	timestamping bool
+
+	nextEntity atomic.Uint32
+	nextQuery  atomic.Uint32
+
+	closeOnce sync.Once
+	mu        sync.Mutex // orders closing against wg.Add and subs
+	closed    atomic.Bool
+	subs      map[uint32]*Subscriber // declared, not yet closed by the dispatcher
+	done      chan struct{}          // closed by Close: Get forwarders end
+	wg        sync.WaitGroup
+}
+
+// Open starts a node configured by cfg and opens a session on it. When
+// cfg has connect endpoints, Open returns once a session with at least
+// one of them is established, or fails when ctx ends first (the node
+// keeps dialing in the background until then).
+func Open(ctx context.Context, cfg Config) (*Session, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	ncfg := actors.DefaultNodeConfig(cfg.Mode)
+	ncfg.Logger = logger
+	if cfg.ID != "" {
+		id, err := hlc.ParseID(cfg.ID)
+		if err != nil {
+			return nil, fmt.Errorf("zenoh: config id: %w", err)
+		}
+		ncfg.ZID = id
+	}
+	// A router without listen endpoints keeps zenoh's default
+	// (tcp/[::]:7447); peers and clients listen only when told.
+	if len(cfg.Listen) > 0 {
+		ncfg.Listen = nil
+		for _, s := range cfg.Listen {
+			ep, err := link.ParseEndpoint(s)
+			if err != nil {
+				return nil, fmt.Errorf("zenoh: config listen.endpoints: %w", err)
+			}
+			ncfg.Listen = append(ncfg.Listen, ep)
+		}
+	}
+	for _, s := range cfg.Connect {
+		ep, err := link.ParseEndpoint(s)
+		if err != nil {
+			return nil, fmt.Errorf("zenoh: config connect.endpoints: %w", err)
+		}
+		ncfg.Connect = append(ncfg.Connect, ep)
+	}
+	ncfg.Scouting.Multicast = cfg.MulticastScouting
+	ncfg.Timestamping = cfg.Mode == ModeRouter
+	if cfg.Timestamping != nil {
+		ncfg.Timestamping = *cfg.Timestamping
+	}
+	if cfg.QueryTimeout <= 0 {
+		cfg.QueryTimeout = DefaultConfig().QueryTimeout
+	}
+	ncfg.Router.QueryTimeout = cfg.QueryTimeout
+
+	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return logger }))
+	n, err := actors.StartNode(sys, ncfg)
+	if err != nil {
+		sys.Shutdown()
+		return nil, fmt.Errorf("zenoh: starting the node: %w", err)
+	}
+	s := &Session{cfg: cfg, sys: sys, node: n, logger: logger, timestamping: ncfg.Timestamping,
+		done: make(chan struct{}), subs: map[uint32]*Subscriber{}}
+	d := &dispatcher{s: s, subs: map[uint32]*Subscriber{}, qbls: map[uint32]*Queryable{},
+		gets: map[uint32]*pendingGet{}}
+	s.local = sys.Root.Spawn(actor.PropsFromFunc(d.receive))
+	res, err := sys.Root.RequestFuture(n.Router, &router.OpenLocal{PID: s.local, ZID: n.ZID}, askTimeout).Result()
+	if err != nil {
+		s.shutdown()
+		return nil, fmt.Errorf("zenoh: opening the local session: %w", err)
+	}
+	s.face = res.(*router.LocalOpened).Face
+	if len(cfg.Connect) > 0 {
+		if err := s.awaitSession(ctx); err != nil {
+			s.shutdown()
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// awaitSession polls until the node has an established session.
+func (s *Session) awaitSession(ctx context.Context) error {
+	t := time.NewTicker(connectPoll)
+	defer t.Stop()
+	for {
+		if ss, err := s.node.Sessions(); err == nil && len(ss) > 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("zenoh: no session with %v: %w", s.cfg.Connect, ctx.Err())
+		case <-t.C:
+		}
+	}
+}
+
+// Close closes the session: everything it declared is withdrawn, the
+// node closes its sessions with its peers (waiting up to a second) and
+// stops. Channels of its subscribers and Gets are closed. Close waits
+// for a running callback to return. Closing twice returns nil.
+func (s *Session) Close() error {
+	s.closeOnce.Do(func() {
+		s.closed.Store(true)
+		s.sys.Root.Send(s.node.Router, &router.CloseLocal{Face: s.face})
+		s.shutdown()
+	})
+	return nil
+}
+
+// shutdown stops the local actor, the node and the actor system, then
+// waits for the Get forwarders.
+func (s *Session) shutdown() {
+	s.mu.Lock()
+	s.closed.Store(true)
+	s.mu.Unlock()
+	if s.local != nil {
+		// The actor drops what is still in its mailbox: subscribers it
+		// never learned of are closed here, once it no longer runs (if
+		// a callback holds it, their channels stay open).
+		if err := s.sys.Root.StopFuture(s.local).Wait(); err == nil {
+			s.mu.Lock()
+			for _, sub := range s.subs {
+				sub.close()
+			}
+			s.mu.Unlock()
+		} else {
+			s.logger.Warn("zenoh: the session's dispatcher did not stop", "err", err)
+		}
+	}
+	close(s.done)
+	s.node.Stop(time.Second)
+	s.sys.Shutdown()
+	s.wg.Wait()
+}
+
+func (s *Session) isClosed() bool { return s.closed.Load() }
+
+// ZenohId returns the session's ZenohId in zenoh's hex form.
+func (s *Session) ZenohId() string { return s.node.ZID.String() }
+
+// SessionInfo describes the nodes a session is connected to.
+type SessionInfo struct {
+	// ZID is the session's own ZenohId.
+	ZID string
+	// Routers and Peers are the ZenohIds of the routers and peers the
+	// node has established sessions with, sorted. Clients connected to
+	// this node are in neither.
+	Routers, Peers []string
+	// Locators are the endpoints the node listens on, ports resolved
+	// (e.g. "tcp/127.0.0.1:40123").
+	Locators []string
+}
+
+// Info returns the session's ZenohId and those of the routers and peers
+// its node is connected to.
+func (s *Session) Info() (SessionInfo, error) {
+	info := SessionInfo{ZID: s.ZenohId()}
+	for _, ep := range s.node.Listening() {
+		info.Locators = append(info.Locators, ep.String())
+	}
+	if s.isClosed() {
+		return info, ErrClosed
+	}
+	ss, err := s.node.Sessions()
+	if err != nil {
+		return info, fmt.Errorf("zenoh: asking the session manager: %w", err)
+	}
+	for zid, pid := range ss {
+		res, err := s.sys.Root.RequestFuture(pid, &session.GetStats{}, askTimeout).Result()
+		if err != nil {
+			continue // the session ended meanwhile
+		}
+		r, ok := res.(*session.Report)
+		if !ok {
+			continue
+		}
+		switch r.Established.WhatAmI {
+		case codec.Router:
+			info.Routers = append(info.Routers, zid.String())
+		case codec.Peer:
+			info.Peers = append(info.Peers, zid.String())
+		}
+	}
+	slices.Sort(info.Routers)
+	slices.Sort(info.Peers)
+	return info, nil
+}
+
+// send hands messages to the router as this session's.
+func (s *Session) send(reliable bool, msgs ...codec.NetworkMessage) {
+	s.sys.Root.Send(s.node.Router, &router.LocalSend{Face: s.face, Msgs: msgs, Reliable: reliable})
+}
+
+// declare sends one declaration of this session.
+func (s *Session) declare(b codec.Declaration) {
+	s.send(true, codec.NetworkMessage{ID: codec.MidDeclare, Declare: codec.Declare{QoS: codec.DefaultQoS, Body: b}})
+}
+
+func wire(key string) codec.WireExpr { return codec.WireExpr{Suffix: []byte(key), Mapping: true} }
+
+// Messages of the dispatcher actor.
+type (
+	localPush struct{ push codec.Push } // owned
+	addSub    struct{ sub *Subscriber }
+	delSub    struct{ id uint32 }
+	addQbl    struct{ q *Queryable }
+	delQbl    struct{ id uint32 }
+	startGet  struct{ g *pendingGet }
+	endGet    struct {
+		id      uint32
+		timeout bool
+	}
+	localReply struct {
+		getID uint32
+		resp  codec.Response // owned
+	}
+	localFinal struct{ getID uint32 }
+)
+
+// dispatcher is the state of the session's local actor: it receives
+// what the router sends the session and what the session's own
+// publications and queries deliver locally, and calls the handlers.
+type dispatcher struct {
+	s    *Session
+	subs map[uint32]*Subscriber
+	qbls map[uint32]*Queryable
+	gets map[uint32]*pendingGet
+}
+
+func (d *dispatcher) receive(ctx actor.Context) {
+	switch m := ctx.Message().(type) {
+	case *session.Send:
+		d.routed(m)
+	case *localPush:
+		d.push(&m.push)
+	case *addSub:
+		d.subs[m.sub.id] = m.sub
+	case *delSub:
+		if sub := d.subs[m.id]; sub != nil {
+			delete(d.subs, m.id)
+			sub.close()
+		}
+		d.s.mu.Lock()
+		delete(d.s.subs, m.id)
+		d.s.mu.Unlock()
+	case *addQbl:
+		d.qbls[m.q.id] = m.q
+	case *delQbl:
+		delete(d.qbls, m.id)
+	case *startGet:
+		d.startGet(m.g)
+	case *endGet:
+		if g := d.gets[m.id]; g != nil {
+			d.finishGet(g, m.timeout)
+		}
+	case *localReply:
+		if g := d.gets[m.getID]; g != nil {
+			d.response(g, &m.resp)
+		}
+	case *localFinal:
+		if g := d.gets[m.getID]; g != nil {
+			d.final(g)
+		}
+	case *actor.Stopping:
+		for _, sub := range d.subs {
+			sub.close()
+		}
+		clear(d.subs)
+		for _, g := range d.gets {
+			d.finishGet(g, false)
+		}
+	}
+}
+
+// routed dispatches what the router sent, then hands its buffers back.
+func (d *dispatcher) routed(m *session.Send) {
+	defer func() {
+		if m.Done != nil {
+			m.Done()
+		}
+	}()
+	for i := range m.Msgs {
+		msg := &m.Msgs[i]
+		switch msg.ID {
+		case codec.MidPush:
+			d.push(&msg.Push)
+		case codec.MidRequest:
+			d.request(&msg.Request)
+		case codec.MidResponse:
+			if g := d.gets[msg.Response.RequestID]; g != nil {
+				d.response(g, &msg.Response)
+			}
+		case codec.MidResponseFinal:
+			if g := d.gets[msg.ResponseFinal.RequestID]; g != nil {
+				d.final(g)
+			}
+		}
+	}
+	for i := range m.Pushes {
+		d.push(&m.Pushes[i])
+	}
+}
+
+// push delivers a publication to every matching subscriber. The router
+// sends full keys (scope 0).
+func (d *dispatcher) push(p *codec.Push) {
+	if len(d.subs) == 0 {
+		return
+	}
+	key := string(p.WireExpr.Suffix)
+	for _, sub := range d.subs {
+		if sub.matches(key) {
+			sub.deliver(d.s, sampleFromData(p.WireExpr.Suffix, &p.Body, p.QoS))
+		}
+	}
+}
+
+// guard runs fn, logging a panic instead of letting it restart the
+// actor (which would lose the session's state).
+func (s *Session) guard(what string, fn func()) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.logger.Error("zenoh: handler panicked", "handler", what, "panic", r)
+		}
+	}()
+	fn()
+}
