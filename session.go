@@ -55,8 +55,9 @@ type Session struct {
 	closeOnce sync.Once
 	mu        sync.Mutex // orders closing against wg.Add and subs
 	closed    atomic.Bool
-	subs      map[uint32]*Subscriber // declared, not yet closed by the dispatcher
-	done      chan struct{}          // closed by Close: Get forwarders end
+	subs      map[uint32]*Subscriber           // declared, not yet closed by the dispatcher
+	lsubs     map[uint32]*LivelinessSubscriber // likewise
+	done      chan struct{}                    // closed by Close: Get forwarders end
 	wg        sync.WaitGroup
 }
 
@@ -117,9 +118,9 @@ func Open(ctx context.Context, cfg Config) (*Session, error) {
 		return nil, fmt.Errorf("zenoh: starting the node: %w", err)
 	}
 	s := &Session{cfg: cfg, sys: sys, node: n, logger: logger, timestamping: ncfg.Timestamping,
-		done: make(chan struct{}), subs: map[uint32]*Subscriber{}}
+		done: make(chan struct{}), subs: map[uint32]*Subscriber{}, lsubs: map[uint32]*LivelinessSubscriber{}}
 	d := &dispatcher{s: s, subs: map[uint32]*Subscriber{}, qbls: map[uint32]*Queryable{},
-		gets: map[uint32]*pendingGet{}}
+		gets: map[uint32]*pendingGet{}, liv: newLiveliness()}
 	s.local = sys.Root.Spawn(actor.PropsFromFunc(d.receive))
 	res, err := sys.Root.RequestFuture(n.Router, &router.OpenLocal{PID: s.local, ZID: n.ZID}, askTimeout).Result()
 	if err != nil {
@@ -179,6 +180,9 @@ func (s *Session) shutdown() {
 			s.mu.Lock()
 			for _, sub := range s.subs {
 				sub.close()
+			}
+			for _, sub := range s.lsubs {
+				sub.d.close()
 			}
 			s.mu.Unlock()
 		} else {
@@ -283,6 +287,7 @@ type dispatcher struct {
 	subs map[uint32]*Subscriber
 	qbls map[uint32]*Queryable
 	gets map[uint32]*pendingGet
+	liv  liveliness
 }
 
 func (d *dispatcher) receive(ctx actor.Context) {
@@ -327,6 +332,9 @@ func (d *dispatcher) receive(ctx actor.Context) {
 		for _, g := range d.gets {
 			d.finishGet(g, false)
 		}
+		d.stopLiveliness()
+	default:
+		d.livelinessMsg(m)
 	}
 }
 
@@ -352,6 +360,8 @@ func (d *dispatcher) routed(m *session.Send) {
 			if g := d.gets[msg.ResponseFinal.RequestID]; g != nil {
 				d.final(g)
 			}
+		case codec.MidDeclare:
+			d.livelinessDeclare(&msg.Declare)
 		}
 	}
 	for i := range m.Pushes {

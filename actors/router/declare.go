@@ -185,11 +185,12 @@ func (t *Tables) othersHave(kind int, key string, d *face, own bool) (bool, bool
 }
 
 // wants reports whether face d must be told, with I=0, about key of kind
-// (non-aggregate): in router mode it needs a matching Future interest; in
-// peer and client modes every remote face is told about local entities.
+// (non-aggregate): in router mode, and for local sessions of peers and
+// clients, it needs a matching Future interest; in peer and client modes
+// every remote face is told about local entities.
 func (t *Tables) wants(d *face, kind int, key string) bool {
-	if !t.router() {
-		return !d.local
+	if !t.router() && !d.local {
+		return true
 	}
 	for _, in := range d.interests {
 		if !in.aggregate(kind) && in.matches(kind, key) {

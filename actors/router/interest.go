@@ -26,7 +26,10 @@ func (t *Tables) handleInterest(f *face, m *codec.Interest) ([]Out, error) {
 		return []Out{finalOut(f.id, m.ID)}, nil
 	}
 	current := m.Mode == codec.InterestCurrent || m.Mode == codec.InterestCurrentFuture
-	register := t.router() && (m.Mode == codec.InterestFuture || m.Mode == codec.InterestCurrentFuture)
+	// Routers register every Future interest; peers and clients those of
+	// their local sessions (liveliness subscribers), since remote faces
+	// are told about local entities anyway.
+	register := (t.router() || f.local) && (m.Mode == codec.InterestFuture || m.Mode == codec.InterestCurrentFuture)
 	if register {
 		if _, ok := f.interests[m.ID]; ok {
 			return nil, fmt.Errorf("%w: %d on face %d", ErrInterestInUse, m.ID, f.id)

@@ -45,3 +45,31 @@ func TestClientModeUpstream(t *testing.T) {
 		tb.CloseFace(2, t0)
 	}
 }
+
+// A client's local session learns the tokens behind the router through
+// its own interest: the current ones at once, later ones as they come.
+func TestClientModeLocalInterest(t *testing.T) {
+	tb := newTables(t, codec.Client)
+	open(t, tb, 1, codec.Client, true)
+	open(t, tb, 2, codec.Router, false)
+	m := entMsg(codec.DeclToken, 9, str("g/a"))
+	m.Declare.HasInterestID, m.Declare.InterestID = true, upstreamInterest
+	handle(t, tb, 2, m)
+	key := str("g/**")
+	ds := decls(t, handle(t, tb, 1, interestMsg(3, codec.InterestCurrentFuture, codec.InterestTokens, &key)))
+	if len(ds) != 2 || ds[0].kind != codec.DeclToken || ds[0].key != "g/a" || !ds[0].hasI || ds[0].iid != 3 ||
+		ds[1].kind != codec.DeclFinal {
+		t.Fatalf("current answer %+v", ds)
+	}
+	ds = decls(t, handle(t, tb, 2, entMsg(codec.DeclToken, 10, str("g/b"))))
+	if len(ds) != 1 || ds[0].face != 1 || ds[0].kind != codec.DeclToken || ds[0].key != "g/b" || ds[0].hasI {
+		t.Fatalf("future declaration %+v", ds)
+	}
+	ds = decls(t, handle(t, tb, 2, entMsg(codec.UndeclToken, 10, codec.WireExpr{})))
+	if len(ds) != 1 || ds[0].face != 1 || ds[0].kind != codec.UndeclToken {
+		t.Fatalf("undeclaration %+v", ds)
+	}
+	if ds := decls(t, handle(t, tb, 2, entMsg(codec.DeclToken, 11, str("other")))); len(ds) != 0 {
+		t.Fatalf("a token outside the interest reached the local session: %+v", ds)
+	}
+}

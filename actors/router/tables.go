@@ -183,11 +183,13 @@ func (t *Tables) counts(src FaceID, d *face, own bool) bool {
 	if src == d.id && !own {
 		return false
 	}
-	if t.router() {
+	if t.router() || d.local {
+		// A router announces everything; a local session of a peer or
+		// client learns what it asks for through its interests.
 		return true
 	}
 	s := t.faces[src]
-	return s != nil && s.local && (!d.local || src == d.id)
+	return s != nil && s.local
 }
 
 // OpenFace adds a face. local marks an in-process session of this node's
