@@ -66,6 +66,7 @@ type getOptions struct {
 	hasPayload    bool
 	encoding      Encoding
 	attachment    []byte
+	budget        uint32
 }
 
 type getOptionFunc func(*getOptions)
@@ -89,6 +90,13 @@ func WithConsolidation(c ConsolidationMode) GetOption {
 // not reply in time with an error reply "Timeout".
 func WithTimeout(d time.Duration) GetOption {
 	return getOptionFunc(func(o *getOptions) { o.timeout = d })
+}
+
+// WithBudget bounds the replies a Get accepts: it ends after n (0, the
+// default, means no bound). The budget also travels with the query, so
+// that routers may stop early.
+func WithBudget(n uint32) GetOption {
+	return getOptionFunc(func(o *getOptions) { o.budget = n })
 }
 
 // WithPayload attaches a value to a query (copied); WithEncoding sets
@@ -165,7 +173,7 @@ func (s *Session) Get(ctx context.Context, selector string, opts ...GetOption) (
 		ms = 1
 	}
 	req := codec.Request{ID: id, WireExpr: wire(key), QoS: o.pub.qos(), Target: codec.Target(o.target),
-		Timeout: ms, Query: codec.Query{Consolidation: uint8(mode), HasConsolidation: true,
+		Timeout: ms, Budget: o.budget, Query: codec.Query{Consolidation: uint8(mode), HasConsolidation: true,
 			Parameters: []byte(params), Attachment: o.attachment}}
 	if o.hasPayload || o.encoding != (Encoding{}) {
 		req.Query.HasBody = true
@@ -173,7 +181,7 @@ func (s *Session) Get(ctx context.Context, selector string, opts ...GetOption) (
 		req.Query.BodyPayload = o.payload
 	}
 	g := &pendingGet{id: id, key: key, params: params, anyKey: hasParam(params, "_anyke"), mode: mode,
-		target: o.target, timeout: o.timeout, req: req, q: newReplyQueue(), left: 1}
+		target: o.target, timeout: o.timeout, req: req, q: newReplyQueue(), left: 1, budget: o.budget}
 	out := make(chan Reply)
 
 	s.mu.Lock()
@@ -297,6 +305,8 @@ type pendingGet struct {
 	timer   *time.Timer
 	latest  map[string]Reply
 	order   []string // keys of latest, first arrival first
+	budget  uint32   // replies accepted at most, 0 = no bound
+	replies uint32   // replies received
 }
 
 func (d *dispatcher) startGet(g *pendingGet) {
@@ -377,6 +387,12 @@ func (d *dispatcher) runQueryable(qbl *Queryable, r *codec.Request, sink func(co
 
 // response handles one reply to g, consolidating it.
 func (d *dispatcher) response(g *pendingGet, r *codec.Response) {
+	if g.budget > 0 {
+		g.replies++
+		if g.replies == g.budget {
+			defer d.finishGet(g, false)
+		}
+	}
 	rep := Reply{}
 	if !r.ResponderID.ZID.IsZero() {
 		rep.ResponderID = r.ResponderID.ZID.String()
@@ -609,3 +625,39 @@ func (q *Query) send(r codec.Response) error {
 	q.sink(r)
 	return nil
 }
+
+// Querier is a declared querier: Gets on one key expression with options
+// set once.
+type Querier struct {
+	s    *Session
+	key  string
+	opts []GetOption
+}
+
+// DeclareQuerier returns a querier of key whose Gets use opts (each Get
+// may add options that override them).
+func (s *Session) DeclareQuerier(key string, opts ...GetOption) (*Querier, error) {
+	if err := keyexpr.Validate(key); err != nil {
+		return nil, err
+	}
+	if s.isClosed() {
+		return nil, ErrClosed
+	}
+	return &Querier{s: s, key: key, opts: slices.Clone(opts)}, nil
+}
+
+// KeyExpr returns the querier's key expression.
+func (q *Querier) KeyExpr() string { return q.key }
+
+// Get queries the querier's key with parameters (may be empty); see
+// Session.Get.
+func (q *Querier) Get(ctx context.Context, parameters string, opts ...GetOption) (<-chan Reply, error) {
+	sel := q.key
+	if parameters != "" {
+		sel += "?" + parameters
+	}
+	return q.s.Get(ctx, sel, append(slices.Clone(q.opts), opts...)...)
+}
+
+// Undeclare releases the querier; it declares nothing on the network.
+func (q *Querier) Undeclare() error { return nil }

@@ -274,3 +274,42 @@ func TestCloseEndsGet(t *testing.T) {
 		t.Fatal("subscriber channel open after Close")
 	}
 }
+
+// TestQuerierAndBudget: a declared querier carries its options; a budget
+// ends the Get after that many replies.
+func TestQuerierAndBudget(t *testing.T) {
+	a, b := peerPair(t)
+	qbl, err := b.DeclareQueryable("qb/**", func(q *Query) {
+		for i := range 5 {
+			if err := q.Reply("qb/"+string(rune('a'+i)), []byte{byte('0' + i)}); err != nil {
+				t.Error(err)
+			}
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer qbl.Undeclare()
+	awaitQueryable(t, a, "qb/**")
+	qr, err := a.DeclareQuerier("qb/**", WithConsolidation(ConsolidationNone))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, err := qr.Get(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := collectReplies(t, ch); len(got) != 5 {
+		t.Fatalf("querier got %v, want 5 replies", replyStrings(got))
+	}
+	ch, err = qr.Get(context.Background(), "x=1", WithBudget(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := collectReplies(t, ch); len(got) != 2 || got[0].Err != nil || got[1].Err != nil {
+		t.Fatalf("budget 2 gave %v", replyStrings(got))
+	}
+	if _, err := a.DeclareQuerier("bad//key"); err == nil {
+		t.Fatal("a querier on an invalid key was declared")
+	}
+}
