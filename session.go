@@ -134,7 +134,32 @@ func Open(ctx context.Context, cfg Config) (*Session, error) {
 			return nil, err
 		}
 	}
+	if cfg.Mode == ModeClient {
+		s.awaitUpstream(ctx)
+	}
 	return s, nil
+}
+
+// upstreamWait bounds how long Open waits for a router's current
+// declarations.
+const upstreamWait = 5 * time.Second
+
+// awaitUpstream waits until the router of a client has sent the
+// subscribers, queryables and tokens behind it, so that a Put right
+// after Open reaches the subscribers that exist (a client sends only
+// where something matches). A router that does not answer in time only
+// delays that: Open goes on.
+func (s *Session) awaitUpstream(ctx context.Context) {
+	wait := upstreamWait
+	if d, ok := ctx.Deadline(); ok {
+		wait = min(wait, time.Until(d))
+	}
+	if wait <= 0 {
+		return
+	}
+	if _, err := s.sys.Root.RequestFuture(s.node.Router, &router.AwaitUpstream{Min: 1}, wait).Result(); err != nil {
+		s.logger.Warn("zenoh: the router's declarations did not arrive in time", "err", err)
+	}
 }
 
 // awaitSession polls until the node has an established session.
@@ -160,7 +185,10 @@ func (s *Session) awaitSession(ctx context.Context) error {
 func (s *Session) Close() error {
 	s.closeOnce.Do(func() {
 		s.closed.Store(true)
-		s.sys.Root.Send(s.node.Router, &router.CloseLocal{Face: s.face})
+		// Asked, not told: once answered, everything this session sent
+		// is in its sessions' queues, ahead of the Close that stopping
+		// the node sends them.
+		_, _ = s.sys.Root.RequestFuture(s.node.Router, &router.CloseLocal{Face: s.face}, askTimeout).Result()
 		s.shutdown()
 	})
 	return nil

@@ -483,3 +483,35 @@ func TestEncoding(t *testing.T) {
 		t.Error("pico's custom form")
 	}
 }
+
+// TestClientPutRightAfterOpenAndBeforeClose: a client that opens, puts
+// and closes at once delivers its sample: Open waits for the router's
+// declarations, Close for what was sent.
+func TestClientPutRightAfterOpenAndBeforeClose(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Mode = ModeRouter
+	cfg.Listen = []string{"tcp/127.0.0.1:0"}
+	r := openTest(t, cfg)
+	sub, err := r.DeclareSubscriber("now/**", FifoChannel(16))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		ccfg := DefaultConfig()
+		ccfg.Mode = ModeClient
+		ccfg.Connect = []string{locatorOf(t, r)}
+		c, err := Open(context.Background(), ccfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Put("now/x", []byte{byte(i)}); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if s := nextSample(t, sub.Chan()); s.Payload[0] != byte(i) {
+			t.Fatalf("round %d: got %v", i, s.Payload)
+		}
+	}
+}

@@ -38,6 +38,9 @@ func (t *Tables) handleDeclare(f *face, d *codec.Declare) ([]Out, error) {
 	case codec.UndeclToken:
 		return t.undeclareEntity(f, kindTok, b.ID)
 	case codec.DeclFinal:
+		if f.upstream && d.HasInterestID && d.InterestID == upstreamInterest {
+			f.upstreamDone = true
+		}
 		return nil, nil
 	}
 	return nil, fmt.Errorf("%w: declaration %#x", ErrUnexpectedMessage, b.Kind)

@@ -33,7 +33,25 @@ type LocalSend struct {
 }
 
 // CloseLocal detaches an in-process session: everything it declared is
-// withdrawn.
+// withdrawn. Sent as a request, it is answered with LocalClosed once
+// everything the session sent before has been routed (handed to the
+// sessions it goes to).
 type CloseLocal struct {
 	Face FaceID
 }
+
+// LocalClosed answers CloseLocal.
+type LocalClosed struct {
+	Face FaceID
+}
+
+// AwaitUpstream asks the router to answer UpstreamReady once every
+// router this node is a client of (or a peer attached to) has sent the
+// entities behind it, and there are at least Min such routers: from then
+// on, publications and queries go wherever they match.
+type AwaitUpstream struct {
+	Min int
+}
+
+// UpstreamReady answers AwaitUpstream.
+type UpstreamReady struct{}

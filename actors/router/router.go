@@ -100,9 +100,10 @@ type routerActor struct {
 	self   *actor.PID
 	system *actor.ActorSystem
 
-	nm  codec.NetworkMessage
-	br  codec.BatchReader
-	out map[outKey]*outBatch // sends being built for the current Received
+	nm      codec.NetworkMessage
+	br      codec.BatchReader
+	out     map[outKey]*outBatch // sends being built for the current Received
+	waiters []upstreamWaiter     // AwaitUpstream requests not answered yet
 	// The batches of out for the last route, while it repeats.
 	lastDests    []Dest
 	lastBatches  []*outBatch
@@ -157,6 +158,12 @@ func (a *routerActor) Receive(ctx actor.Context) {
 			ctx.Unwatch(f.pid)
 			a.closeFace(ctx, f)
 		}
+		if ctx.Sender() != nil {
+			ctx.Respond(&LocalClosed{Face: m.Face})
+		}
+	case *AwaitUpstream:
+		a.waiters = append(a.waiters, upstreamWaiter{pid: ctx.Sender(), min: m.Min})
+		a.wakeWaiters(ctx)
 	case *actor.Terminated:
 		if f := a.faces[localKey(m.Who)]; f != nil {
 			a.closeFace(ctx, f)
@@ -276,6 +283,9 @@ func (a *routerActor) route(ctx actor.Context, f *faceRef, m *codec.NetworkMessa
 			a.cfg.Logger.Debug("message refused", "face", f.id, "err", err)
 		}
 		a.sendOuts(ctx, outs)
+		if m.ID == codec.MidDeclare {
+			a.wakeWaiters(ctx)
+		}
 		return
 	}
 	dests, err := a.t.RoutePush(f.id, &m.Push)
@@ -381,4 +391,25 @@ func (a *routerActor) sendOuts(ctx actor.Context, outs []Out) {
 		}
 		i = j
 	}
+}
+
+type upstreamWaiter struct {
+	pid *actor.PID
+	min int
+}
+
+// wakeWaiters answers the AwaitUpstream requests now satisfied.
+func (a *routerActor) wakeWaiters(ctx actor.Context) {
+	if len(a.waiters) == 0 {
+		return
+	}
+	a.waiters = slices.DeleteFunc(a.waiters, func(w upstreamWaiter) bool {
+		if !a.t.UpstreamReady(w.min) {
+			return false
+		}
+		if w.pid != nil {
+			ctx.Send(w.pid, &UpstreamReady{})
+		}
+		return true
+	})
 }

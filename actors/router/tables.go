@@ -96,6 +96,10 @@ type face struct {
 	nextReq   uint32 // last request id we used toward the face
 	ndecl     int    // key-expression ids + entities + interests
 
+	// upstream: we sent the face our interest in everything;
+	// upstreamDone: its DeclareFinal came back (the current state is in).
+	upstream, upstreamDone bool
+
 	mesh   *meshState                 // router faces in router mode
 	pseudo *codec.ZenohID             // the origin, for pseudo faces
 	rkeys  [nKinds]map[string]*entity // pseudo faces: entities by key
@@ -216,6 +220,7 @@ func (t *Tables) OpenFace(id FaceID, info FaceInfo) ([]Out, error) {
 		// A client, or a peer attached to a router, learns the entities
 		// behind the router through one interest in everything (§9.2);
 		// its publishers and queriers then send only where they match.
+		f.upstream = true
 		out = append(out, Out{Face: id, Msg: codec.NetworkMessage{ID: codec.MidInterest, Interest: codec.Interest{
 			ID: upstreamInterest, Mode: codec.InterestCurrentFuture, QoS: codec.DefaultQoS,
 			Options: codec.InterestSubscribers | codec.InterestQueryables | codec.InterestTokens}}})
@@ -360,4 +365,20 @@ func declBody(kind int, tl *told, we codec.WireExpr) codec.Declaration {
 
 func undeclBody(kind int, id uint32, we codec.WireExpr) codec.Declaration {
 	return codec.Declaration{Kind: kindUndecl[kind], ID: id, WireExpr: we, HasWireExprExt: true}
+}
+
+// UpstreamReady reports whether every face this node sent its interest
+// in everything to (client, or peer attached to a router) has answered
+// it with its current state, and there are at least min such faces.
+func (t *Tables) UpstreamReady(min int) bool {
+	n := 0
+	for _, f := range t.faces {
+		if f.upstream {
+			if !f.upstreamDone {
+				return false
+			}
+			n++
+		}
+	}
+	return n >= min
 }

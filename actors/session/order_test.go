@@ -65,3 +65,39 @@ func TestDataInTheReadOfTheHandshake(t *testing.T) {
 		wait(t, n.events, 5*time.Second, func(c *Closed) bool { return c.ZID == p.zid })
 	}
 }
+
+// TestDataBeforeCloseInOneRead: a peer that writes a Frame and its Close
+// in one write has its Frame delivered before the session ends.
+func TestDataBeforeCloseInOneRead(t *testing.T) {
+	sys := newSystem(t)
+	n := startNode(t, sys, codec.Router, []string{"tcp/127.0.0.1:0"}, nil, nil)
+	addr := n.listening(t, sys, 1)[0].Addr
+	p := dialRaw(t, addr)
+	p.handshake(10 * time.Second)
+	wait(t, n.events, 5*time.Second, func(o *Opened) bool { return o.ZID == p.zid })
+	push := codec.AppendNetwork(nil, &codec.NetworkMessage{ID: codec.MidPush, Push: codec.Push{
+		WireExpr: codec.WireExpr{Suffix: []byte("last/words")}, QoS: codec.DefaultQoS,
+		Body: codec.Data{Kind: codec.MidPut, Payload: []byte("bye")}}})
+	var w []byte
+	for _, enc := range []func([]byte) []byte{
+		func(b []byte) []byte {
+			return codec.AppendFrame(b, &codec.Frame{Reliable: true, SN: 0, Priority: codec.PriorityData, Payload: push})
+		},
+		func(b []byte) []byte {
+			return codec.AppendClose(b, &codec.Close{Session: true, Reason: codec.CloseGeneric})
+		},
+	} {
+		start := len(w)
+		w = enc(append(w, 0, 0))
+		l := len(w) - start - 2
+		w[start], w[start+1] = byte(l), byte(l>>8)
+	}
+	if _, err := p.conn.Write(w); err != nil {
+		t.Fatal(err)
+	}
+	r := wait(t, n.events, 5*time.Second, func(r *receivedCopy) bool { return r.zid == p.zid })
+	if len(r.frames) != 1 || !bytes.Equal(r.frames[0], push) {
+		t.Fatalf("got frames %x, want the Push", r.frames)
+	}
+	wait(t, n.events, 5*time.Second, func(c *Closed) bool { return c.ZID == p.zid })
+}

@@ -124,11 +124,11 @@ type sessionActor struct {
 	tx    *TX
 	lease Lease
 
-	writing    bool   // a Write is in flight
-	closeBatch []byte // a Close waiting for the writer
-	reason     error  // why the session ends
-	opened     bool   // Opened was sent
-	admitted   bool   // the manager forwarded Opened: Received may go out
+	writing    bool     // a Write is in flight
+	closeQueue [][]byte // batches to write before stopping: queued data, then the Close
+	reason     error    // why the session ends
+	opened     bool     // Opened was sent
+	admitted   bool     // the manager forwarded Opened: Received may go out
 	held       []*Received
 	stopping   bool
 
@@ -283,9 +283,9 @@ func (s *sessionActor) written(ctx actor.Context, m *link.Written) {
 		s.lease.OnSend(s.now())
 	}
 	if s.phase == phaseClosing {
-		if s.closeBatch != nil {
-			b := s.closeBatch
-			s.closeBatch = nil
+		if len(s.closeQueue) > 0 {
+			b := s.closeQueue[0]
+			s.closeQueue = s.closeQueue[1:]
 			s.write(ctx, b)
 			return
 		}
@@ -329,10 +329,17 @@ func (s *sessionActor) inbound(ctx actor.Context, in *link.Inbound) {
 		return s.dataBatch(r, b)
 	})
 	if err != nil {
-		if r != nil {
-			r.Release()
+		// What came before the peer's Close is delivered: a peer that
+		// publishes and closes at once loses nothing.
+		var pc *PeerClosedError
+		if r != nil && errors.As(err, &pc) {
+			s.deliver(ctx, r, in)
+		} else {
+			if r != nil {
+				r.Release()
+			}
+			in.Release()
 		}
-		in.Release()
 		s.fail(ctx, err)
 		return
 	}
@@ -340,6 +347,12 @@ func (s *sessionActor) inbound(ctx actor.Context, in *link.Inbound) {
 		in.Release()
 		return
 	}
+	s.deliver(ctx, r, in)
+}
+
+// deliver hands r (read from in) to the handler, or holds it until the
+// session is admitted.
+func (s *sessionActor) deliver(ctx actor.Context, r *Received, in *link.Inbound) {
 	if len(r.Frames) == 0 && len(r.Whole) == 0 || s.cfg.Handler == nil {
 		r.Release()
 		in.Release()
@@ -636,18 +649,25 @@ func (s *sessionActor) closeWith(ctx actor.Context, reason byte, why error) {
 		s.stop(ctx)
 		return
 	}
-	var b []byte
 	if s.tx != nil {
-		b = s.tx.Close(reason, true)
+		// A local close (no error) first sends what is queued: a Put
+		// just before closing a session must not be lost.
+		if why == nil {
+			for b := s.tx.Pull(); b != nil; b = s.tx.Pull() {
+				s.closeQueue = append(s.closeQueue, b)
+			}
+		}
+		s.closeQueue = append(s.closeQueue, s.tx.Close(reason, true))
 	} else {
-		b = s.aloneInBatch(func(b []byte) []byte {
+		s.closeQueue = append(s.closeQueue, s.aloneInBatch(func(b []byte) []byte {
 			return codec.AppendClose(b, &codec.Close{Session: true, Reason: reason})
-		})
+		}))
 	}
 	if s.writing {
-		s.closeBatch = b
 		return
 	}
+	b := s.closeQueue[0]
+	s.closeQueue = s.closeQueue[1:]
 	s.write(ctx, b)
 }
 
