@@ -6,103 +6,85 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
-	"github.com/asynkron/protoactor-go/actor"
-
-	"github.com/gozenoh/zenoh/actors"
-	"github.com/gozenoh/zenoh/actors/link"
+	"github.com/gozenoh/zenoh"
 )
 
 // runNode runs a node until SIGINT or SIGTERM and returns the exit status.
-func runNode(args []string, stderr io.Writer) int {
-	err := runNodeErr(args, stderr)
+func runNode(args []string, stdout, stderr io.Writer) int {
+	err := runNodeErr(args, stdout, stderr)
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
 		return exitOK
+	case isUsage(err):
+		fmt.Fprintf(stderr, "node: %v (see -h)\n", err)
+		return exitUsage
 	default:
 		fmt.Fprintln(stderr, "node:", err)
 		return exitError
 	}
 }
 
-func runNodeErr(args []string, stderr io.Writer) error {
+const nodeAbout = `usage: node [flags]
+       node put|delete|pub|sub|get|queryable|info|scout [flags]
+       node bench pub-thr|sub-thr|ping|pong [flags]
+
+Runs a Zenoh node until SIGINT or SIGTERM: a router routes pub/sub, queries
+and liveliness between its clients, peers and other routers; a peer or
+client serves its own sessions (see README). The configuration file (-c)
+is read first; the flags given override it. A router without listen
+endpoints listens on tcp/[::]:7447. (node TOOL -h describes a tool.)`
+
+func runNodeErr(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("node", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var listen, connect listFlag
-	mode := fs.String("mode", "router", "role: router, peer or client")
-	fs.StringVar(mode, "m", "router", "shorthand for --mode")
-	fs.Var(&listen, "listen", "endpoint to listen on, e.g. tcp/[::]:7447 (repeatable; default tcp/[::]:7447 for a router)")
-	fs.Var(&listen, "l", "shorthand for --listen")
-	fs.Var(&connect, "connect", "endpoint to connect to, e.g. tcp/127.0.0.1:7447 (repeatable)")
-	fs.Var(&connect, "e", "shorthand for --connect")
-	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
-	noScout := fs.Bool("no-multicast-scouting", false, "neither answer nor send multicast Scouts on 224.0.0.224:7446")
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: node [flags]\n       node bench pub-thr|sub-thr|ping|pong [flags]\n\n"+
-			"Runs a Zenoh node: a router routes pub/sub, queries and liveliness between\n"+
-			"its clients, peers and other routers; a peer or client serves its own\nsessions (see README).\n\n")
-		fs.PrintDefaults()
-	}
+	fs.SetOutput(io.Discard)
+	cf := addConfigFlags(fs, "router", "info", true, true)
 	if err := fs.Parse(args); err != nil {
-		return err
+		if errors.Is(err, flag.ErrHelp) {
+			printUsage(stdout, nodeAbout, fs, map[string]string{
+				"l": "none; tcp/[::]:7447 in router mode", "listen": "see -l",
+				"i": "random", "id": "random", "m": "router, unless the -c file sets it"})
+			return err
+		}
+		return &usageError{err}
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q (subcommands: bench)", fs.Arg(0))
+		return usageErrorf("unexpected argument %q (subcommands: put, delete, pub, sub, get, queryable, info, scout, bench)", fs.Arg(0))
 	}
-	role, err := parseRole(*mode)
+	cfg, err := cf.build(zenoh.ModeRouter, "", stderr)
 	if err != nil {
 		return err
 	}
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
-		return fmt.Errorf("--log-level: %w", err)
-	}
-	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-
-	cfg := actors.DefaultNodeConfig(role)
-	cfg.Logger = logger
-	cfg.Scouting.Multicast = !*noScout
-	// Explicit listen endpoints replace the router's default one.
-	if len(listen) > 0 {
-		if cfg.Listen, err = parseEndpoints("--listen", listen); err != nil {
-			return err
-		}
-	}
-	if cfg.Connect, err = parseEndpoints("--connect", connect); err != nil {
-		return err
-	}
+	logger := cfg.Logger
 
 	// Catch signals before anything can announce the node: a signal sent
 	// as soon as it is up must stop it cleanly, not kill it.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return logger }))
-	defer sys.Shutdown()
-	n, err := actors.StartNode(sys, cfg)
+	if len(cfg.Connect) > 0 {
+		logger.Info("connecting", "to", fmt.Sprint(cfg.Connect))
+	}
+	// With connect endpoints, Open returns once one session is up; the
+	// node serves its listeners meanwhile. A signal before then is a
+	// normal end.
+	s, err := zenoh.Open(ctx, cfg)
 	if err != nil {
+		if ctx.Err() != nil {
+			logger.Info("shutting down")
+			return nil
+		}
 		return err
 	}
-	logger.Info("gozenoh node started", "zid", n.ZID, "mode", n.Mode, "listening", fmt.Sprint(n.Listening()))
+	info, err := s.Info()
+	if err != nil {
+		s.Close()
+		return err
+	}
+	logger.Info("gozenoh node started", "zid", info.ZID, "mode", cfg.Mode, "listening", fmt.Sprint(info.Locators))
 	<-ctx.Done()
 	logger.Info("shutting down")
-	n.Stop(time.Second)
-	return nil
-}
-
-// parseEndpoints parses every endpoint of a flag; the error names the flag.
-func parseEndpoints(flagName string, ss []string) ([]link.Endpoint, error) {
-	var eps []link.Endpoint
-	for _, s := range ss {
-		ep, err := link.ParseEndpoint(s)
-		if err != nil {
-			return nil, fmt.Errorf("%s %s: %w", flagName, s, err)
-		}
-		eps = append(eps, ep)
-	}
-	return eps, nil
+	return s.Close()
 }
