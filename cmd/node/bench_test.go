@@ -275,22 +275,7 @@ func TestBenchHelp(t *testing.T) {
 		"ping":    {"-m", "-e", "-l", "-k", "--pong-key", "-p", "-n", "--no-multicast-scouting"},
 		"pong":    {"-m", "-e", "-l", "-k", "--pong-key", "--no-multicast-scouting"},
 	} {
-		p := start(t, tool, "bench", tool, "-h")
-		if code := p.wait(10 * time.Second); code != 0 {
-			t.Errorf("%s -h: exit status %d, want 0", tool, code)
-		}
-		out := p.lines(&p.stdout)
-		for _, f := range flags {
-			found := false
-			for i, l := range out {
-				if strings.HasPrefix(strings.TrimSpace(l)+" ", f+" ") {
-					found = i+1 < len(out) && strings.Contains(out[i+1], "(default ")
-				}
-			}
-			if !found {
-				t.Errorf("%s -h: no %s with its default in\n%s", tool, f, strings.Join(out, "\n"))
-			}
-		}
+		checkHelp(t, tool, flags, "bench", tool, "-h")
 	}
 }
 
@@ -380,5 +365,27 @@ func TestBenchToolsInProcess(t *testing.T) {
 	}
 	if lines := strings.Split(strings.TrimSpace(out.String()), "\n"); len(lines) != 3 || !reportLine.MatchString(lines[0]) {
 		t.Errorf("sub-thr printed %q, want 2 reports and a median", lines)
+	}
+}
+
+// checkHelp runs the binary with args (a -h request) and checks that it
+// exits 0 and lists each flag of flags followed by its default.
+func checkHelp(t *testing.T, name string, flags []string, args ...string) {
+	t.Helper()
+	p := start(t, name, args...)
+	if code := p.wait(10 * time.Second); code != 0 {
+		t.Errorf("%s -h: exit status %d, want 0", name, code)
+	}
+	out := p.lines(&p.stdout)
+	for _, f := range flags {
+		found := false
+		for i, l := range out {
+			if strings.HasPrefix(strings.TrimSpace(l)+" ", f+" ") {
+				found = i+1 < len(out) && strings.Contains(out[i+1], "(default ")
+			}
+		}
+		if !found {
+			t.Errorf("%s -h: no %s with its default in\n%s", name, f, strings.Join(out, "\n"))
+		}
 	}
 }

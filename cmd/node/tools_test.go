@@ -255,22 +255,7 @@ func TestToolsHelp(t *testing.T) {
 		if name != "" {
 			args = []string{name, "-h"}
 		}
-		p := start(t, "node "+name, args...)
-		if code := p.wait(10 * time.Second); code != 0 {
-			t.Errorf("node %s -h: exit status %d, want 0", name, code)
-		}
-		out := p.lines(&p.stdout)
-		for _, f := range flags {
-			found := false
-			for i, l := range out {
-				if strings.HasPrefix(strings.TrimSpace(l)+" ", f+" ") {
-					found = i+1 < len(out) && strings.Contains(out[i+1], "(default ")
-				}
-			}
-			if !found {
-				t.Errorf("node %s -h: no %s with its default in\n%s", name, f, strings.Join(out, "\n"))
-			}
-		}
+		checkHelp(t, "node "+name, flags, args...)
 	}
 }
 
