@@ -182,6 +182,90 @@ var tools = map[string]*tool{
 			}
 		},
 	},
+	"liveliness": {
+		about: "Declares a liveliness token and keeps it until a signal, like zenoh's z_liveliness.",
+		define: func(fs *flag.FlagSet) (func() error, toolRun) {
+			key := fs.String("k", "group1/zenoh-go", "`key` expression of the token")
+			return checkKey("-k", key), func(ctx context.Context, s *zenoh.Session, stdout, _ io.Writer) error {
+				fmt.Fprintf(stdout, "Declaring liveliness token '%s'...\n", *key)
+				tok, err := s.Liveliness().DeclareToken(*key)
+				if err != nil {
+					return err
+				}
+				<-ctx.Done()
+				return tok.Undeclare()
+			}
+		},
+	},
+	"sub-liveliness": {
+		about: "Prints the liveliness tokens appearing and disappearing on a key expression, like zenoh's z_sub_liveliness.",
+		define: func(fs *flag.FlagSet) (func() error, toolRun) {
+			key := fs.String("k", "group1/**", "`key` expression to watch")
+			history := fs.Bool("history", false, "also print the tokens alive when starting")
+			count := fs.Int("n", 0, "`number` of events to print before exiting (0: until a signal)")
+			check := func() error {
+				if *count < 0 {
+					return fmt.Errorf("-n %d: negative", *count)
+				}
+				return checkKey("-k", key)()
+			}
+			return check, func(ctx context.Context, s *zenoh.Session, stdout, stderr io.Writer) error {
+				sub, err := s.Liveliness().DeclareSubscriber(*key, zenoh.FifoChannel(1024), zenoh.WithHistory(*history))
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(stderr, "Declared liveliness subscriber on '%s'\n", *key)
+				for n := 0; *count == 0 || n < *count; n++ {
+					select {
+					case <-ctx.Done():
+						return nil
+					case smp, ok := <-sub.Chan():
+						if !ok {
+							return errors.New("the session closed")
+						}
+						what := "New alive token"
+						if smp.Kind == zenoh.SampleKindDelete {
+							what = "Dropped token"
+						}
+						if _, err := fmt.Fprintf(stdout, ">> [LivelinessSubscriber] %s ('%s')\n", what, smp.KeyExpr); err != nil {
+							return err
+						}
+					}
+				}
+				return nil
+			}
+		},
+	},
+	"get-liveliness": {
+		about: "Prints the liveliness tokens alive on a key expression, like zenoh's z_get_liveliness; exits when the query ends.",
+		define: func(fs *flag.FlagSet) (func() error, toolRun) {
+			key := fs.String("k", "group1/**", "`key` expression to query")
+			timeout := fs.Int("o", 10000, "query timeout in `milliseconds`")
+			check := func() error {
+				if *timeout <= 0 {
+					return fmt.Errorf("-o %d: want a positive number of milliseconds", *timeout)
+				}
+				return checkKey("-k", key)()
+			}
+			return check, func(ctx context.Context, s *zenoh.Session, stdout, _ io.Writer) error {
+				fmt.Fprintf(stdout, "Sending liveliness query '%s'...\n", *key)
+				ch, err := s.Liveliness().Get(ctx, *key, zenoh.WithTimeout(time.Duration(*timeout)*time.Millisecond))
+				if err != nil {
+					return err
+				}
+				for r := range ch {
+					if r.Err != nil {
+						fmt.Fprintf(stdout, ">> Received (ERROR: '%s')\n", r.Err.Payload)
+						continue
+					}
+					if _, err := fmt.Fprintf(stdout, ">> Alive token ('%s')\n", r.Sample.KeyExpr); err != nil {
+						return err
+					}
+				}
+				return nil
+			}
+		},
+	},
 	"queryable": {
 		about: "Declares a queryable that answers every query with a value, like zenoh's z_queryable.",
 		define: func(fs *flag.FlagSet) (func() error, toolRun) {

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -338,5 +339,34 @@ func TestToolsInProcess(t *testing.T) {
 		if code := run([]string{tool, "-e", ep, "--no-multicast-scouting"}, &out, &errOut); code != 0 {
 			t.Errorf("%s: status %d, stderr %q", tool, code, errOut.String())
 		}
+	}
+}
+
+// TestToolsLiveliness: a token seen appearing and going by
+// sub-liveliness, and found by get-liveliness.
+func TestToolsLiveliness(t *testing.T) {
+	ep := startToolRouter(t, "a9")
+	sub := start(t, "sub-liveliness", "sub-liveliness", "-e", ep, "--no-multicast-scouting", "-n", "2")
+	sub.waitStderr("Declared liveliness subscriber on 'group1/**'", 10*time.Second)
+	tok := start(t, "liveliness", "liveliness", "-e", ep, "--no-multicast-scouting", "-k", "group1/tok")
+	sub.waitStdout(">> [LivelinessSubscriber] New alive token ('group1/tok')", 10*time.Second)
+	get := start(t, "get-liveliness", "get-liveliness", "-e", ep, "--no-multicast-scouting")
+	if code := get.wait(15 * time.Second); code != 0 {
+		t.Fatalf("get-liveliness exited with status %d", code)
+	}
+	if got := get.lines(&get.stdout); !slices.Contains(got, ">> Alive token ('group1/tok')") {
+		t.Errorf("get-liveliness printed %q", got)
+	}
+	if err := tok.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if code := tok.wait(10 * time.Second); code != 0 {
+		t.Fatalf("liveliness exited with status %d", code)
+	}
+	if code := sub.wait(10 * time.Second); code != 0 {
+		t.Fatalf("sub-liveliness exited with status %d", code)
+	}
+	if got := sub.lines(&sub.stdout); len(got) != 2 || got[1] != ">> [LivelinessSubscriber] Dropped token ('group1/tok')" {
+		t.Errorf("sub-liveliness printed %q", got)
 	}
 }
