@@ -29,7 +29,7 @@ func runNode(args []string, stdout, stderr io.Writer) int {
 }
 
 const nodeAbout = `usage: node [flags]
-       node put|delete|pub|sub|get|queryable|info|scout [flags]
+       node put|delete|pub|sub|get|queryable|liveliness|sub-liveliness|get-liveliness|info|scout [flags]
        node bench pub-thr|sub-thr|ping|pong [flags]
 
 Runs a Zenoh node until SIGINT or SIGTERM: a router routes pub/sub, queries
