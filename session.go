@@ -311,11 +311,12 @@ type (
 // what the router sends the session and what the session's own
 // publications and queries deliver locally, and calls the handlers.
 type dispatcher struct {
-	s    *Session
-	subs map[uint32]*Subscriber
-	qbls map[uint32]*Queryable
-	gets map[uint32]*pendingGet
-	liv  liveliness
+	s       *Session
+	subs    map[uint32]*Subscriber
+	qbls    map[uint32]*Queryable
+	gets    map[uint32]*pendingGet
+	liv     liveliness
+	matches map[uint32]*matchQuery // Publisher.Matching queries awaiting the tables
 }
 
 func (d *dispatcher) receive(ctx actor.Context) {
@@ -361,8 +362,11 @@ func (d *dispatcher) receive(ctx actor.Context) {
 			d.finishGet(g, false)
 		}
 		d.stopLiveliness()
+		d.stopMatching()
 	default:
-		d.livelinessMsg(m)
+		if !d.livelinessMsg(m) {
+			d.matchingMsg(m)
+		}
 	}
 }
 
@@ -390,6 +394,7 @@ func (d *dispatcher) routed(m *session.Send) {
 			}
 		case codec.MidDeclare:
 			d.livelinessDeclare(&msg.Declare)
+			d.matchingDeclare(&msg.Declare)
 		}
 	}
 	for i := range m.Pushes {
