@@ -1,6 +1,7 @@
 package zenoh
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -62,6 +63,10 @@ type StorageConfig struct {
 	// memory.
 	Volume string
 }
+
+// ErrStoragesUnavailable is returned by Open for a configuration with
+// storages: this version reads and checks them but cannot run them yet.
+var ErrStoragesUnavailable = errors.New("zenoh: config plugins.storage_manager.storages: storages are not available in this version yet")
 
 // DefaultConfig returns zenoh's defaults: a peer with multicast
 // scouting, timestamping as zenoh decides it for the mode, 10 s queries.

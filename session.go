@@ -69,6 +69,11 @@ func Open(ctx context.Context, cfg Config) (*Session, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
+	if len(cfg.Storages) > 0 {
+		// Refused rather than ignored: a configured storage that stores
+		// nothing would lose data silently.
+		return nil, ErrStoragesUnavailable
+	}
 	logger := cfg.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
