@@ -213,7 +213,7 @@ func (l *Liveliness) Get(ctx context.Context, key string, opts ...GetOption) (<-
 	s.send(true, codec.NetworkMessage{ID: codec.MidInterest, Interest: codec.Interest{
 		ID: g.id, Mode: codec.InterestCurrent, Options: codec.InterestTokens, Restricted: true,
 		WireExpr: wire(key), QoS: codec.DefaultQoS}})
-	go s.forwardLiveliness(ctx, g, out)
+	go s.forward(ctx, g.q, &endLivGet{id: g.id}, out)
 	return out, nil
 }
 
@@ -226,45 +226,6 @@ type livelinessGet struct {
 	q       *replyQueue
 	timer   *time.Timer
 	seen    map[string]bool // keys answered, each once
-}
-
-// forwardLiveliness moves a liveliness Get's replies to out until it
-// ends, ctx ends or the session closes.
-func (s *Session) forwardLiveliness(ctx context.Context, g *livelinessGet, out chan<- Reply) {
-	defer s.wg.Done()
-	defer close(out)
-	cancel := func() {
-		if !s.isClosed() {
-			s.sys.Root.Send(s.local, &endLivGet{id: g.id})
-		}
-	}
-	for {
-		items, ended := g.q.take()
-		for _, r := range items {
-			select {
-			case out <- r:
-			case <-ctx.Done():
-				cancel()
-				return
-			case <-s.done:
-				return
-			}
-		}
-		if len(items) > 0 {
-			continue
-		}
-		if ended {
-			return
-		}
-		select {
-		case <-g.q.signal:
-		case <-ctx.Done():
-			cancel()
-			return
-		case <-s.done:
-			return
-		}
-	}
 }
 
 // Messages of the dispatcher actor for liveliness.

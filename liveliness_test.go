@@ -322,7 +322,7 @@ func TestLivelinessGetTimeout(t *testing.T) {
 	out := make(chan Reply)
 	s.wg.Add(1)
 	s.sys.Root.Send(s.local, &startLivGet{g: g})
-	go s.forwardLiveliness(context.Background(), g, out)
+	go s.forward(context.Background(), g.q, &endLivGet{id: g.id}, out)
 	timer := time.NewTimer(testWait)
 	defer timer.Stop()
 	select {

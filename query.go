@@ -194,7 +194,7 @@ func (s *Session) Get(ctx context.Context, selector string, opts ...GetOption) (
 	// The dispatcher learns of the query before the router can answer.
 	s.sys.Root.Send(s.local, &startGet{g: g})
 	s.send(true, codec.NetworkMessage{ID: codec.MidRequest, Request: req})
-	go s.forward(ctx, g, out)
+	go s.forward(ctx, g.q, &endGet{id: g.id}, out)
 	return out, nil
 }
 
@@ -251,17 +251,18 @@ func (q *replyQueue) take() ([]Reply, bool) {
 }
 
 // forward moves a Get's replies to its channel until the query ends,
-// ctx ends or the session closes.
-func (s *Session) forward(ctx context.Context, g *pendingGet, out chan<- Reply) {
+// ctx ends or the session closes; stop (sent to the dispatcher) ends the
+// query early when ctx ends.
+func (s *Session) forward(ctx context.Context, q *replyQueue, stop any, out chan<- Reply) {
 	defer s.wg.Done()
 	defer close(out)
 	cancel := func() {
 		if !s.isClosed() {
-			s.sys.Root.Send(s.local, &endGet{id: g.id})
+			s.sys.Root.Send(s.local, stop)
 		}
 	}
 	for {
-		items, ended := g.q.take()
+		items, ended := q.take()
 		for _, r := range items {
 			select {
 			case out <- r:
@@ -279,7 +280,7 @@ func (s *Session) forward(ctx context.Context, g *pendingGet, out chan<- Reply) 
 			return
 		}
 		select {
-		case <-g.q.signal:
+		case <-q.signal:
 		case <-ctx.Done():
 			cancel()
 			return
