@@ -67,12 +67,7 @@ var tools = map[string]*tool{
 			key := fs.String("k", "demo/example/zenoh-go-pub", "`key` expression to publish on")
 			value := fs.String("v", "Pub from Go!", "`value` to publish")
 			count := fs.Int("n", 0, "`number` of publications (0: until a signal)")
-			check := func() error {
-				if *count < 0 {
-					return fmt.Errorf("-n %d: negative", *count)
-				}
-				return checkKey("-k", key)()
-			}
+			check := checkKeyCount(key, count)
 			return check, func(ctx context.Context, s *zenoh.Session, stdout, _ io.Writer) error {
 				pub, err := s.DeclarePublisher(*key, zenoh.WithEncoding(zenoh.EncodingTextPlain))
 				if err != nil {
@@ -103,12 +98,7 @@ var tools = map[string]*tool{
 		define: func(fs *flag.FlagSet) (func() error, toolRun) {
 			key := fs.String("k", "demo/example/**", "`key` expression to subscribe to")
 			count := fs.Int("n", 0, "`number` of samples to print before exiting (0: until a signal)")
-			check := func() error {
-				if *count < 0 {
-					return fmt.Errorf("-n %d: negative", *count)
-				}
-				return checkKey("-k", key)()
-			}
+			check := checkKeyCount(key, count)
 			return check, func(ctx context.Context, s *zenoh.Session, stdout, stderr io.Writer) error {
 				sub, err := s.DeclareSubscriber(*key, zenoh.FifoChannel(1024))
 				if err != nil {
@@ -203,12 +193,7 @@ var tools = map[string]*tool{
 			key := fs.String("k", "group1/**", "`key` expression to watch")
 			history := fs.Bool("history", false, "also print the tokens alive when starting")
 			count := fs.Int("n", 0, "`number` of events to print before exiting (0: until a signal)")
-			check := func() error {
-				if *count < 0 {
-					return fmt.Errorf("-n %d: negative", *count)
-				}
-				return checkKey("-k", key)()
-			}
+			check := checkKeyCount(key, count)
 			return check, func(ctx context.Context, s *zenoh.Session, stdout, stderr io.Writer) error {
 				sub, err := s.Liveliness().DeclareSubscriber(*key, zenoh.FifoChannel(1024), zenoh.WithHistory(*history))
 				if err != nil {
@@ -431,4 +416,14 @@ func runToolErr(name string, t *tool, args []string, stdout, stderr io.Writer) e
 	}
 	defer s.Close()
 	return body(ctx, s, stdout, stderr)
+}
+
+// checkKeyCount checks a tool's -k key expression and its -n count.
+func checkKeyCount(key *string, count *int) func() error {
+	return func() error {
+		if *count < 0 {
+			return fmt.Errorf("-n %d: negative", *count)
+		}
+		return checkKey("-k", key)()
+	}
 }
