@@ -1,7 +1,6 @@
 package zenoh
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -49,6 +48,9 @@ type Config struct {
 	// Storages are the storages of the node
 	// (plugins.storage_manager.storages.NAME).
 	Storages map[string]StorageConfig
+	// DataDir holds the badger storages, one directory per storage name;
+	// empty means ./zenoh-data.
+	DataDir string
 	// Logger receives the node's logs; nil discards them.
 	Logger *slog.Logger
 }
@@ -63,10 +65,6 @@ type StorageConfig struct {
 	// memory.
 	Volume string
 }
-
-// ErrStoragesUnavailable is returned by Open for a configuration with
-// storages: this version reads and checks them but cannot run them yet.
-var ErrStoragesUnavailable = errors.New("zenoh: config plugins.storage_manager.storages: storages are not available in this version yet")
 
 // DefaultConfig returns zenoh's defaults: a peer with multicast
 // scouting, timestamping as zenoh decides it for the mode, 10 s queries.

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"path/filepath"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -16,6 +18,7 @@ import (
 	"github.com/gozenoh/zenoh/actors/link"
 	"github.com/gozenoh/zenoh/actors/router"
 	"github.com/gozenoh/zenoh/actors/session"
+	"github.com/gozenoh/zenoh/actors/storage"
 	"github.com/gozenoh/zenoh/codec"
 	"github.com/gozenoh/zenoh/hlc"
 )
@@ -49,6 +52,7 @@ type Session struct {
 	logger       *slog.Logger
 	timestamping bool
 
+	storages   *actor.PID // supervisor of the node's storages, if any
 	nextEntity atomic.Uint32
 	nextQuery  atomic.Uint32
 
@@ -69,11 +73,7 @@ func Open(ctx context.Context, cfg Config) (*Session, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	if len(cfg.Storages) > 0 {
-		// Refused rather than ignored: a configured storage that stores
-		// nothing would lose data silently.
-		return nil, ErrStoragesUnavailable
-	}
+
 	logger := cfg.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -133,6 +133,15 @@ func Open(ctx context.Context, cfg Config) (*Session, error) {
 		return nil, fmt.Errorf("zenoh: opening the local session: %w", err)
 	}
 	s.face = res.(*router.LocalOpened).Face
+	if len(cfg.Storages) > 0 {
+		s.storages = sys.Root.Spawn(storage.SupervisorProps(storage.SupervisorConfig{
+			Storages: storageConfigs(&cfg, n, logger), Logger: logger}))
+		// Open returns with the storages declared: what is put next is stored.
+		if _, err := sys.Root.RequestFuture(s.storages, &storage.AwaitReady{}, storageStartWait).Result(); err != nil {
+			s.shutdown()
+			return nil, fmt.Errorf("zenoh: the storages did not start within %v (see the log): %w", storageStartWait, err)
+		}
+	}
 	if len(cfg.Connect) > 0 {
 		if err := s.awaitSession(ctx); err != nil {
 			s.shutdown()
@@ -144,6 +153,9 @@ func Open(ctx context.Context, cfg Config) (*Session, error) {
 	}
 	return s, nil
 }
+
+// storageStartWait bounds how long Open waits for its storages.
+const storageStartWait = 30 * time.Second
 
 // upstreamWait bounds how long Open waits for a router's current
 // declarations.
@@ -223,6 +235,10 @@ func (s *Session) shutdown() {
 		}
 	}
 	close(s.done)
+	if s.storages != nil {
+		// Storages close their stores (badger flushes) before the node goes.
+		_ = s.sys.Root.StopFuture(s.storages).Wait()
+	}
 	s.node.Stop(time.Second)
 	s.sys.Shutdown()
 	s.wg.Wait()
@@ -430,4 +446,27 @@ func (s *Session) guard(what string, fn func()) {
 		}
 	}()
 	fn()
+}
+
+// storageConfigs turns the configured storages into storage actor
+// configurations: badger volumes under DataDir/NAME, memory ones in
+// badger's in-memory mode.
+func storageConfigs(cfg *Config, n *actors.Node, logger *slog.Logger) []storage.Config {
+	dir := cfg.DataDir
+	if dir == "" {
+		dir = "zenoh-data"
+	}
+	var out []storage.Config
+	for _, name := range slices.Sorted(maps.Keys(cfg.Storages)) {
+		sc := cfg.Storages[name]
+		opts := storage.Options{Logger: logger, TombstoneTTL: 24 * time.Hour}
+		if sc.Volume == "badger" {
+			opts.Dir = filepath.Join(dir, name)
+		} else {
+			opts.InMemory = true
+		}
+		out = append(out, storage.Config{Name: name, KeyExpr: sc.KeyExpr, Store: opts, Router: n.Router,
+			Clock: n.Clock, ZID: n.ZID, Logger: logger})
+	}
+	return out
 }

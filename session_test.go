@@ -515,14 +515,3 @@ func TestClientPutRightAfterOpenAndBeforeClose(t *testing.T) {
 		}
 	}
 }
-
-// TestOpenRefusesStorages: storages are read from configurations but not
-// run yet: Open says so instead of storing nothing.
-func TestOpenRefusesStorages(t *testing.T) {
-	cfg := DefaultConfig()
-	cfg.MulticastScouting = false
-	cfg.Storages = map[string]StorageConfig{"s": {KeyExpr: "demo/**", Volume: "memory"}}
-	if _, err := Open(context.Background(), cfg); !errors.Is(err, ErrStoragesUnavailable) {
-		t.Fatalf("Open with a storage: %v, want ErrStoragesUnavailable", err)
-	}
-}

@@ -11,6 +11,7 @@ import (
 	"syscall"
 
 	"github.com/gozenoh/zenoh"
+	"github.com/gozenoh/zenoh/keyexpr"
 )
 
 // runNode runs a node until SIGINT or SIGTERM and returns the exit status.
@@ -42,6 +43,9 @@ func runNodeErr(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("node", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	cf := addConfigFlags(fs, "router", "info", true, true)
+	var storages listFlag
+	fs.Var(&storages, "storage", "`key` expression of a storage to run: the latest value of every key under it, in badger under --data-dir (repeatable)")
+	dataDir := fs.String("data-dir", "./zenoh-data", "`directory` of the badger storages")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			printUsage(stdout, nodeAbout, fs, map[string]string{
@@ -52,11 +56,21 @@ func runNodeErr(args []string, stdout, stderr io.Writer) error {
 		return &usageError{err}
 	}
 	if fs.NArg() > 0 {
-		return usageErrorf("unexpected argument %q (subcommands: put, delete, pub, sub, get, queryable, info, scout, bench)", fs.Arg(0))
+		return usageErrorf("unexpected argument %q (subcommands: put, delete, pub, sub, get, queryable, liveliness, sub-liveliness, get-liveliness, info, scout, bench)", fs.Arg(0))
 	}
 	cfg, err := cf.build(zenoh.ModeRouter, "", stderr)
 	if err != nil {
 		return err
+	}
+	cfg.DataDir = *dataDir
+	for i, k := range storages {
+		if err := keyexpr.Validate(k); err != nil {
+			return usageErrorf("--storage %s: %v", k, err)
+		}
+		if cfg.Storages == nil {
+			cfg.Storages = map[string]zenoh.StorageConfig{}
+		}
+		cfg.Storages[fmt.Sprintf("storage-%d", i+1)] = zenoh.StorageConfig{KeyExpr: k, Volume: "badger"}
 	}
 	logger := cfg.Logger
 
