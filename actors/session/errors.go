@@ -85,10 +85,12 @@ type CloseError struct {
 	Err    error
 }
 
+// Error describes the close and its cause.
 func (e *CloseError) Error() string {
 	return e.Err.Error() + " (close " + ReasonName(e.Reason) + ")"
 }
 
+// Unwrap returns the cause.
 func (e *CloseError) Unwrap() error { return e.Err }
 
 // closeErr builds a *CloseError.
@@ -118,10 +120,12 @@ type PeerClosedError struct {
 	Session bool // the peer's S flag
 }
 
+// Error names the reason the peer gave.
 func (e *PeerClosedError) Error() string {
 	return "session: closed by peer: " + ReasonName(e.Reason)
 }
 
+// Unwrap returns ErrClosedByPeer.
 func (e *PeerClosedError) Unwrap() error { return ErrClosedByPeer }
 
 // ReasonName names a Close reason as spec/transport.md 4.3 does.
