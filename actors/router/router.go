@@ -20,7 +20,7 @@ type ActorConfig struct {
 	Tables Config
 	// TickEvery is how often pending queries are checked for timeouts.
 	TickEvery time.Duration
-	// Timestamping stamps every routed Put that has no timestamp with the
+	// Timestamping stamps every routed Put and Del that has no timestamp with the
 	// node's HLC, and folds the timestamps of the others into it (spec
 	// network.md 7.2; zenoh's default in router mode). A timestamp too far
 	// in the future is replaced by a fresh one.
@@ -293,7 +293,7 @@ func (a *routerActor) route(ctx actor.Context, f *faceRef, m *codec.NetworkMessa
 		a.cfg.Logger.Debug("push refused", "face", f.id, "err", err)
 		return
 	}
-	if len(dests) > 0 && a.cfg.Timestamping && m.Push.Body.Kind == codec.MidPut {
+	if len(dests) > 0 && a.cfg.Timestamping {
 		a.stamp(&m.Push.Body, now)
 	}
 	if len(dests) == 0 {
@@ -323,7 +323,7 @@ func (a *routerActor) route(ctx actor.Context, f *faceRef, m *codec.NetworkMessa
 	}
 }
 
-// stamp gives a Put the node's timestamp, or folds its own into the
+// stamp gives a Put or Del the node's timestamp, or folds its own into the
 // node's clock (replacing one too far in the future).
 func (a *routerActor) stamp(d *codec.Data, now time.Time) {
 	if d.Timestamp.ID.IsZero() {
