@@ -4,6 +4,7 @@ import (
 	"errors"
 	"sync/atomic"
 
+	"github.com/gozenoh/zenoh/actors/router"
 	"github.com/gozenoh/zenoh/codec"
 	"github.com/gozenoh/zenoh/hlc"
 	"github.com/gozenoh/zenoh/keyexpr"
@@ -149,9 +150,28 @@ func (s *Session) publish(key string, kind byte, payload []byte, o *pubOptions) 
 		d.Timestamp = s.node.Clock.NewTimestamp()
 	}
 	push := codec.Push{WireExpr: wire(key), QoS: o.qos(), Body: d}
+	// Publications in flight toward the router are bounded: under Block
+	// congestion control Put waits for room (the router finishes a
+	// publication once every session it goes to has taken it, so a slow
+	// link holds Put back); under Drop the publication is dropped.
+	if o.congestion == CongestionControlBlock {
+		select {
+		case s.inflight <- struct{}{}:
+		case <-s.done:
+			return ErrClosed
+		}
+	} else {
+		select {
+		case s.inflight <- struct{}{}:
+		default:
+			s.dropped.Add(1)
+			return nil
+		}
+	}
 	// The local copy goes first: the router may stamp its Push in place.
 	s.sys.Root.Send(s.local, &localPush{push: clonePush(&push)})
-	s.send(o.reliability == ReliabilityReliable, codec.NetworkMessage{ID: codec.MidPush, Push: push})
+	s.sys.Root.Send(s.node.Router, &router.LocalSend{Face: s.face, Reliable: o.reliability == ReliabilityReliable,
+		Msgs: []codec.NetworkMessage{{ID: codec.MidPush, Push: push}}, Done: func() { <-s.inflight }})
 	return nil
 }
 

@@ -52,9 +52,12 @@ type Session struct {
 	logger       *slog.Logger
 	timestamping bool
 
-	storages   *actor.PID // supervisor of the node's storages, if any
-	nextEntity atomic.Uint32
-	nextQuery  atomic.Uint32
+	storages     *actor.PID // supervisor of the node's storages, if any
+	storageStats map[string]*storage.Stats
+	inflight     chan struct{} // publications handed to the router, not yet taken by their sessions
+	dropped      atomic.Uint64 // Drop publications refused while inflight was full
+	nextEntity   atomic.Uint32
+	nextQuery    atomic.Uint32
 
 	closeOnce sync.Once
 	mu        sync.Mutex // orders closing against wg.Add and subs
@@ -123,7 +126,8 @@ func Open(ctx context.Context, cfg Config) (*Session, error) {
 		return nil, fmt.Errorf("zenoh: starting the node: %w", err)
 	}
 	s := &Session{cfg: cfg, sys: sys, node: n, logger: logger, timestamping: ncfg.Timestamping,
-		done: make(chan struct{}), subs: map[uint32]*Subscriber{}, lsubs: map[uint32]*LivelinessSubscriber{}}
+		done: make(chan struct{}), subs: map[uint32]*Subscriber{}, lsubs: map[uint32]*LivelinessSubscriber{},
+		inflight: make(chan struct{}, maxInflight)}
 	d := &dispatcher{s: s, subs: map[uint32]*Subscriber{}, qbls: map[uint32]*Queryable{},
 		gets: map[uint32]*pendingGet{}, liv: newLiveliness()}
 	s.local = sys.Root.Spawn(actor.PropsFromFunc(d.receive))
@@ -134,8 +138,14 @@ func Open(ctx context.Context, cfg Config) (*Session, error) {
 	}
 	s.face = res.(*router.LocalOpened).Face
 	if len(cfg.Storages) > 0 {
+		scfgs := storageConfigs(&cfg, n, logger)
+		s.storageStats = map[string]*storage.Stats{}
+		for i := range scfgs {
+			scfgs[i].Stats = &storage.Stats{}
+			s.storageStats[scfgs[i].Name] = scfgs[i].Stats
+		}
 		s.storages = sys.Root.Spawn(storage.SupervisorProps(storage.SupervisorConfig{
-			Storages: storageConfigs(&cfg, n, logger), Logger: logger}))
+			Storages: scfgs, Logger: logger}))
 		// Open returns with the storages declared: what is put next is stored.
 		if _, err := sys.Root.RequestFuture(s.storages, &storage.AwaitReady{}, storageStartWait).Result(); err != nil {
 			s.shutdown()
@@ -153,6 +163,10 @@ func Open(ctx context.Context, cfg Config) (*Session, error) {
 	}
 	return s, nil
 }
+
+// maxInflight bounds the publications of a session handed to the router
+// and not yet taken by the sessions they go to.
+const maxInflight = 256
 
 // storageStartWait bounds how long Open waits for its storages.
 const storageStartWait = 30 * time.Second

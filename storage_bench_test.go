@@ -1,0 +1,62 @@
+package zenoh
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+)
+
+// BenchmarkStorageFromRemotePublisher: samples of 64 B published by a
+// client through a router into the router's storage (memory volume, or
+// badger with -storage-volume=badger is not wired: memory keeps the
+// figure about the node, not the disk). Reports stored samples/s.
+func BenchmarkStorageFromRemotePublisher(b *testing.B) {
+	for _, volume := range []string{"memory", "badger"} {
+		b.Run(volume, func(b *testing.B) {
+			cfg := DefaultConfig()
+			cfg.Mode = ModeRouter
+			cfg.MulticastScouting = false
+			cfg.Listen = []string{"tcp/127.0.0.1:0"}
+			cfg.DataDir = b.TempDir()
+			cfg.Storages = map[string]StorageConfig{"bench": {KeyExpr: "bench/**", Volume: volume}}
+			r, err := Open(context.Background(), cfg)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer r.Close()
+			info, _ := r.Info()
+			ccfg := DefaultConfig()
+			ccfg.Mode = ModeClient
+			ccfg.MulticastScouting = false
+			ccfg.Connect = info.Locators
+			c, err := Open(context.Background(), ccfg)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer c.Close()
+			keys := make([]string, 10000)
+			for i := range keys {
+				keys[i] = fmt.Sprintf("bench/%d/%d", i%100, i)
+			}
+			payload := make([]byte, 64)
+			st := r.storageStats["bench"]
+			base := st.Stored.Load() + st.Stale.Load()
+			b.ResetTimer()
+			start := time.Now()
+			for i := range b.N {
+				if err := c.Put(keys[i%len(keys)], payload, WithCongestionControl(CongestionControlBlock)); err != nil {
+					b.Fatal(err)
+				}
+			}
+			deadline := time.Now().Add(time.Minute)
+			for st.Stored.Load()+st.Stale.Load()-base < uint64(b.N) {
+				if time.Now().After(deadline) {
+					b.Fatalf("stored %d of %d", st.Stored.Load()+st.Stale.Load()-base, b.N)
+				}
+				<-time.After(time.Millisecond) // the storage has no completion event
+			}
+			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "samples/s")
+		})
+	}
+}
