@@ -153,16 +153,21 @@ func (s *Session) publish(key string, kind byte, payload []byte, o *pubOptions) 
 	// Publications in flight toward the router are bounded: under Block
 	// congestion control Put waits for room (the router finishes a
 	// publication once every session it goes to has taken it, so a slow
-	// link holds Put back); under Drop the publication is dropped.
+	// link or storage holds Put back); under Drop, beyond a larger bound,
+	// the publication is dropped and counted.
+	slots := s.inflightBlock
+	if o.congestion != CongestionControlBlock {
+		slots = s.inflightDrop
+	}
 	if o.congestion == CongestionControlBlock {
 		select {
-		case s.inflight <- struct{}{}:
+		case slots <- struct{}{}:
 		case <-s.done:
 			return ErrClosed
 		}
 	} else {
 		select {
-		case s.inflight <- struct{}{}:
+		case slots <- struct{}{}:
 		default:
 			s.dropped.Add(1)
 			return nil
@@ -171,7 +176,7 @@ func (s *Session) publish(key string, kind byte, payload []byte, o *pubOptions) 
 	// The local copy goes first: the router may stamp its Push in place.
 	s.sys.Root.Send(s.local, &localPush{push: clonePush(&push)})
 	s.sys.Root.Send(s.node.Router, &router.LocalSend{Face: s.face, Reliable: o.reliability == ReliabilityReliable,
-		Msgs: []codec.NetworkMessage{{ID: codec.MidPush, Push: push}}, Done: func() { <-s.inflight }})
+		Msgs: []codec.NetworkMessage{{ID: codec.MidPush, Push: push}}, Done: func() { <-slots }})
 	return nil
 }
 

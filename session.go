@@ -54,10 +54,12 @@ type Session struct {
 
 	storages     *actor.PID // supervisor of the node's storages, if any
 	storageStats map[string]*storage.Stats
-	inflight     chan struct{} // publications handed to the router, not yet taken by their sessions
-	dropped      atomic.Uint64 // Drop publications refused while inflight was full
-	nextEntity   atomic.Uint32
-	nextQuery    atomic.Uint32
+	// Publications handed to the router and not yet taken by the
+	// sessions they go to, under Block and Drop congestion control.
+	inflightBlock, inflightDrop chan struct{}
+	dropped                     atomic.Uint64 // Drop publications refused while inflight was full
+	nextEntity                  atomic.Uint32
+	nextQuery                   atomic.Uint32
 
 	closeOnce sync.Once
 	mu        sync.Mutex // orders closing against wg.Add and subs
@@ -127,7 +129,7 @@ func Open(ctx context.Context, cfg Config) (*Session, error) {
 	}
 	s := &Session{cfg: cfg, sys: sys, node: n, logger: logger, timestamping: ncfg.Timestamping,
 		done: make(chan struct{}), subs: map[uint32]*Subscriber{}, lsubs: map[uint32]*LivelinessSubscriber{},
-		inflight: make(chan struct{}, maxInflight)}
+		inflightBlock: make(chan struct{}, maxInflightBlock), inflightDrop: make(chan struct{}, maxInflightDrop)}
 	d := &dispatcher{s: s, subs: map[uint32]*Subscriber{}, qbls: map[uint32]*Queryable{},
 		gets: map[uint32]*pendingGet{}, liv: newLiveliness()}
 	s.local = sys.Root.Spawn(actor.PropsFromFunc(d.receive))
@@ -164,9 +166,13 @@ func Open(ctx context.Context, cfg Config) (*Session, error) {
 	return s, nil
 }
 
-// maxInflight bounds the publications of a session handed to the router
-// and not yet taken by the sessions they go to.
-const maxInflight = 256
+// maxInflightBlock and maxInflightDrop bound the publications of a
+// session handed to the router and not yet taken by the sessions they go
+// to: beyond, Block publications wait and Drop ones are dropped.
+const (
+	maxInflightBlock = 256
+	maxInflightDrop  = 4096
+)
 
 // storageStartWait bounds how long Open waits for its storages.
 const storageStartWait = 30 * time.Second

@@ -134,7 +134,7 @@ func TestStorageOverlapAndManyKeys(t *testing.T) {
 
 	const n = 10000
 	for i := range n {
-		if err := r.Put(fmt.Sprintf("ov/many/%d/%d", i%100, i), []byte("v")); err != nil {
+		if err := r.Put(fmt.Sprintf("ov/many/%d/%d", i%100, i), []byte("v"), WithCongestionControl(CongestionControlBlock)); err != nil {
 			t.Fatal(err)
 		}
 	}
