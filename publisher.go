@@ -155,11 +155,9 @@ func (s *Session) publish(key string, kind byte, payload []byte, o *pubOptions) 
 	// publication once every session it goes to has taken it, so a slow
 	// link or storage holds Put back); under Drop, beyond a larger bound,
 	// the publication is dropped and counted.
-	slots := s.inflightBlock
-	if o.congestion != CongestionControlBlock {
-		slots = s.inflightDrop
-	}
+	slots := s.inflightDrop
 	if o.congestion == CongestionControlBlock {
+		slots = s.inflightBlock
 		select {
 		case slots <- struct{}{}:
 		case <-s.done:
@@ -238,3 +236,7 @@ func (p *Publisher) Undeclare() error {
 	}
 	return nil
 }
+
+// DroppedPublications returns how many publications with Drop congestion
+// control this session dropped because too many were in flight.
+func (s *Session) DroppedPublications() uint64 { return s.dropped.Load() }

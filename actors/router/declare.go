@@ -217,7 +217,7 @@ func (t *Tables) propagate(out []Out, kind int, key string, src FaceID) []Out {
 // clients by declarations and interests, mesh faces by origin's tree.
 func (t *Tables) propagateFrom(out []Out, kind int, key string, src FaceID, origin codec.ZenohID) []Out {
 	if t.net != nil {
-		out = t.meshSyncKey(out, kind, origin, key)
+		out = t.meshSyncKey(out, t.meshFaceList(), kind, origin, key)
 	}
 	for _, d := range t.sortedFaces() {
 		if d.id == src || d.pseudo != nil || d.mesh != nil {

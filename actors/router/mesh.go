@@ -207,8 +207,9 @@ func (t *Tables) meshResync(out []Out) []Out {
 		}
 		return strings.Compare(a.key, b.key)
 	})
+	faces := t.meshFaceList()
 	for _, it := range items {
-		out = t.meshSyncKey(out, it.kind, it.origin, it.key)
+		out = t.meshSyncKey(out, faces, it.kind, it.origin, it.key)
 	}
 	return out
 }
@@ -241,11 +242,12 @@ func (t *Tables) originHas(kind int, origin codec.ZenohID, key string) (bool, bo
 // meshSyncKey declares, re-declares or undeclares the entities of kind
 // that router origin has on key toward the mesh faces: declared to the
 // neighbours below us in origin's tree, undeclared to every face told.
-func (t *Tables) meshSyncKey(out []Out, kind int, origin codec.ZenohID, key string) []Out {
+// faces are the mesh faces (meshFaceList).
+func (t *Tables) meshSyncKey(out []Out, faces []*face, kind int, origin codec.ZenohID, key string) []Out {
 	has, c, dist := t.originHas(kind, origin, key)
 	node, _ := t.net.psid(origin)
 	rk := rkey{origin, key}
-	for _, d := range t.meshFaceList() {
+	for _, d := range faces {
 		tl := d.mesh.rtold[kind][rk]
 		child := false
 		if v, ok := t.net.via(origin, d.zid); ok && v == d.zid {

@@ -105,21 +105,11 @@ var tools = map[string]*tool{
 					return err
 				}
 				fmt.Fprintf(stderr, "Declared Subscriber on '%s'\n", *key)
-				for n := 0; *count == 0 || n < *count; n++ {
-					select {
-					case <-ctx.Done():
-						return nil
-					case smp, ok := <-sub.Chan():
-						if !ok {
-							return errors.New("the session closed")
-						}
-						if _, err := fmt.Fprintf(stdout, ">> [Subscriber] Received %s ('%s': '%s')\n",
-							smp.Kind, smp.KeyExpr, smp.Payload); err != nil {
-							return err
-						}
-					}
-				}
-				return nil
+				return printSamples(ctx, sub.Chan(), *count, func(smp zenoh.Sample) error {
+					_, err := fmt.Fprintf(stdout, ">> [Subscriber] Received %s ('%s': '%s')\n",
+						smp.Kind, smp.KeyExpr, smp.Payload)
+					return err
+				})
 			}
 		},
 	},
@@ -200,24 +190,14 @@ var tools = map[string]*tool{
 					return err
 				}
 				fmt.Fprintf(stderr, "Declared liveliness subscriber on '%s'\n", *key)
-				for n := 0; *count == 0 || n < *count; n++ {
-					select {
-					case <-ctx.Done():
-						return nil
-					case smp, ok := <-sub.Chan():
-						if !ok {
-							return errors.New("the session closed")
-						}
-						what := "New alive token"
-						if smp.Kind == zenoh.SampleKindDelete {
-							what = "Dropped token"
-						}
-						if _, err := fmt.Fprintf(stdout, ">> [LivelinessSubscriber] %s ('%s')\n", what, smp.KeyExpr); err != nil {
-							return err
-						}
+				return printSamples(ctx, sub.Chan(), *count, func(smp zenoh.Sample) error {
+					what := "New alive token"
+					if smp.Kind == zenoh.SampleKindDelete {
+						what = "Dropped token"
 					}
-				}
-				return nil
+					_, err := fmt.Fprintf(stdout, ">> [LivelinessSubscriber] %s ('%s')\n", what, smp.KeyExpr)
+					return err
+				})
 			}
 		},
 	},
@@ -426,4 +406,24 @@ func checkKeyCount(key *string, count *int) func() error {
 		}
 		return checkKey("-k", key)()
 	}
+}
+
+// printSamples prints the samples of ch with print until count of them
+// (0: no limit), ctx ends, or the channel closes (an error: the session
+// went away).
+func printSamples(ctx context.Context, ch <-chan zenoh.Sample, count int, print func(zenoh.Sample) error) error {
+	for n := 0; count == 0 || n < count; n++ {
+		select {
+		case <-ctx.Done():
+			return nil
+		case smp, ok := <-ch:
+			if !ok {
+				return errors.New("the session closed")
+			}
+			if err := print(smp); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

@@ -2,6 +2,7 @@ package interop
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -125,7 +126,7 @@ func publishUntil(t *testing.T, l *goLocal, p *proc, key, value string, n int) {
 	for i := 0; got < n; i++ {
 		select {
 		case line := <-p.lines:
-			if contains(line, value) {
+			if strings.Contains(line, value) {
 				got++
 			}
 		case <-tick.C:
@@ -134,15 +135,6 @@ func publishUntil(t *testing.T, l *goLocal, p *proc, key, value string, n int) {
 			t.Fatalf("pico printed %d of %d lines with %q", got, n, value)
 		}
 	}
-}
-
-func contains(s, sub string) bool {
-	for i := 0; i+len(sub) <= len(s); i++ {
-		if s[i:i+len(sub)] == sub {
-			return true
-		}
-	}
-	return false
 }
 
 // TestPeerPicoSubListens: pico `z_sub -l` in peer mode, our peer
@@ -189,7 +181,7 @@ func TestRouterPicoDelete(t *testing.T) {
 	for {
 		select {
 		case line := <-sub.lines:
-			if contains(line, "Received ('demo/example/gone': '')") {
+			if strings.Contains(line, "Received ('demo/example/gone': '')") {
 				return
 			}
 		case <-tick.C:
