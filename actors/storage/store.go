@@ -84,9 +84,10 @@ func (o *Options) validate() error {
 // anything; writes (Apply, PurgeTombstones) are serialised by the Store,
 // as each reads what it replaces. The storage actor owns its Store.
 type Store struct {
-	db    *badger.DB
-	ttl   time.Duration
-	width hlc.NTP64
+	db     *badger.DB
+	ttl    time.Duration
+	width  hlc.NTP64
+	logger *slog.Logger
 
 	mu sync.Mutex // serialises writers; guards the fields below
 	// purgedTo is the time below which PurgeTombstones has removed every
@@ -123,12 +124,18 @@ func Open(o Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("storage: open badger: %w", err)
 	}
-	return &Store{
+	s := &Store{
 		db:      db,
 		ttl:     o.TombstoneTTL,
 		width:   hlc.NTP64FromDuration(o.SliceWidth),
+		logger:  o.Logger,
 		minTomb: math.MaxUint64,
-	}, nil
+	}
+	if err := s.checkLayout(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
 }
 
 // Close closes the badger DB. Calls after the first return nil.
@@ -145,6 +152,7 @@ func (s *Store) Close() error {
 // pending is the state of one key within an Apply call.
 type pending struct {
 	old     []byte // index key of the event stored before the call; nil if none
+	prev    Event  // the event stored before the call, if old != nil
 	cur     Event  // the winning event so far
 	has     bool   // cur holds an event (stored or applied)
 	changed bool   // cur was applied in this call
@@ -187,7 +195,7 @@ func (s *Store) Apply(evs []Event, now time.Time) (applied []bool, err error) {
 				return nil, err
 			}
 			if found {
-				state[j].cur, state[j].has = stored, true
+				state[j].cur, state[j].has, state[j].prev = stored, true, stored
 				state[j].old = s.indexKey(nil, stored.Key, stored.TS.Time)
 			}
 		}
@@ -214,12 +222,16 @@ func (s *Store) Apply(evs []Event, now time.Time) (applied []bool, err error) {
 		return arena[n:len(arena):len(arena)]
 	}
 	var scratch []byte
+	delta := fpDelta{}
 	for j := range state {
 		p := &state[j]
 		if !p.changed {
 			continue
 		}
 		ev := &p.cur
+		if p.old != nil {
+			s.flip(delta, p.prev.Key, p.prev.TS, p.prev.Kind)
+		}
 		scratch = s.indexKey(scratch[:0], ev.Key, ev.TS.Time)
 		same := p.old != nil && bytes.Equal(p.old, scratch)
 		ik := carve(scratch)
@@ -245,12 +257,20 @@ func (s *Store) Apply(evs []Event, now time.Time) (applied []bool, err error) {
 		if ev.Kind == codec.MidDel {
 			minTomb = min(minTomb, ev.TS.Time)
 		}
+		s.flip(delta, ev.Key, ev.TS, ev.Kind)
 		if err := wb.Set(vk, carve(appendRecord(scratch[:0], ev))); err != nil {
 			return nil, fmt.Errorf("storage: write batch: %w", err)
 		}
 		if err := wb.Set(ik, carve(appendEntry(scratch[:0], ev.Kind, ev.TS))); err != nil {
 			return nil, fmt.Errorf("storage: write batch: %w", err)
 		}
+	}
+	total, err := readU64(txn, []byte(totalKey))
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.writeFingerprints(txn, wb, delta, total); err != nil {
+		return nil, err
 	}
 	if err := wb.Flush(); err != nil {
 		return nil, fmt.Errorf("storage: write batch: %w", err)
@@ -435,6 +455,7 @@ func (s *Store) PurgeTombstones(now time.Time) (int, error) {
 	wb := s.db.NewWriteBatch()
 	defer wb.Cancel()
 	n := 0
+	delta := fpDelta{}
 	err := s.db.View(func(txn *badger.Txn) error {
 		seek := s.slicePrefix(from)
 		prefix := []byte(indexPrefix)
@@ -463,6 +484,7 @@ func (s *Store) PurgeTombstones(now time.Time) (int, error) {
 				continue
 			}
 			key := k[len(indexPrefix)+9:]
+			s.flip(delta, string(key), ts, kind)
 			if err := wb.Delete(item.KeyCopy(nil)); err != nil {
 				return err
 			}
@@ -471,7 +493,12 @@ func (s *Store) PurgeTombstones(now time.Time) (int, error) {
 			}
 			n++
 		}
-		return nil
+		total, err := readU64(txn, []byte(totalKey))
+		if err != nil {
+			return err
+		}
+		_, err = s.writeFingerprints(txn, wb, delta, total)
+		return err
 	})
 	if err != nil {
 		return 0, fmt.Errorf("storage: purge: %w", err)
