@@ -25,10 +25,14 @@
 //
 // # Key layout
 //
-// One badger DB holds two key spaces, told apart by their first two bytes:
+// One badger DB holds four key spaces, told apart by their first two
+// bytes:
 //
 //	v/<key>                   → value record of the key (one per key)
 //	t/<slice>/<key>           → index entry of the key's event
+//	f/<slice>                 → fingerprint of the slice (8 bytes, big-endian)
+//	m/total                   → fingerprint of every event (8 bytes)
+//	m/layout                  → layout version (1) and slice width (8 bytes)
 //
 // <key> is the concrete key expression as text. Value keys sort by key,
 // so a query whose key expression starts with literal chunks ("a/b/**")
@@ -42,6 +46,20 @@
 // event: when an event replaces another, the write batch that stores it
 // also deletes the old entry (unless both fall in the same slice, where
 // the entry is overwritten).
+//
+// # Fingerprints
+//
+// An event's fingerprint is xxhash64 of its key, a zero byte, its time
+// (8 bytes, big-endian), its ZenohId (wire bytes) and its kind
+// (Fingerprint). A slice's fingerprint is the XOR of the fingerprints of
+// the events indexed in it, and m/total the XOR of all of them. Apply and
+// PurgeTombstones keep both up to date in the write batch that changes
+// the events, with two XORs per replaced event (out of the old slice, into
+// the new one), so the aligner reads an interval's fingerprint from a few
+// f/ records without touching the events. A slice without events has no
+// f/ record. Open rebuilds the t/ and f/ spaces from the value records
+// when m/layout is missing (a store written before fingerprints) or
+// records another slice width.
 //
 // # Record encoding
 //
