@@ -57,6 +57,7 @@ func BenchmarkStorageFromRemotePublisher(b *testing.B) {
 				<-time.After(time.Millisecond) // the storage has no completion event
 			}
 			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "samples/s")
+			b.ReportMetric(float64(b.N)/float64(st.Batches.Load()), "samples/batch")
 		})
 	}
 }

@@ -50,7 +50,7 @@ func DefaultConfig() Config {
 	return Config{
 		Mode:                   codec.Router,
 		QueryTimeout:           10 * time.Second,
-		RouteCacheSize:         4096,
+		RouteCacheSize:         1 << 16,
 		MaxDeclarationsPerFace: 10000,
 		MaxPendingQueries:      65536,
 	}

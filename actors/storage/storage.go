@@ -42,6 +42,7 @@ type Stats struct {
 	Stale   atomic.Uint64 // events older than what was stored
 	Failed  atomic.Uint64 // events whose write failed
 	Queries atomic.Uint64
+	Batches atomic.Uint64 // badger write batches (Apply calls)
 }
 
 // Props returns the props of a storage actor: it opens its store,
@@ -205,6 +206,7 @@ func (a *storageActor) event(p *codec.Push) {
 }
 
 func (a *storageActor) apply(ctx actor.Context) {
+	a.cfg.Stats.Batches.Add(1)
 	applied, err := a.store.Apply(a.evs, time.Now())
 	if err != nil {
 		a.cfg.Stats.Failed.Add(uint64(len(a.evs)))

@@ -1,7 +1,6 @@
 package storage
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	badger "github.com/dgraph-io/badger/v4"
+	"github.com/hashicorp/golang-lru/v2/simplelru"
 
 	"github.com/gozenoh/zenoh/codec"
 	"github.com/gozenoh/zenoh/hlc"
@@ -47,6 +47,10 @@ type Options struct {
 	SliceWidth time.Duration
 	// Logger receives badger's logs; nil discards them.
 	Logger *slog.Logger
+	// MetaCache is how many keys' latest timestamps Apply keeps in
+	// memory to avoid reading them back (default 65536, about 100 B
+	// each plus the key).
+	MetaCache int
 }
 
 const (
@@ -54,6 +58,8 @@ const (
 	DefaultTombstoneTTL = 24 * time.Hour
 	// DefaultSliceWidth is Options.SliceWidth's default.
 	DefaultSliceWidth = time.Second
+	// DefaultMetaCache is Options.MetaCache's default.
+	DefaultMetaCache = 1 << 16
 )
 
 // validate checks o and fills in defaults.
@@ -72,6 +78,9 @@ func (o *Options) validate() error {
 	if o.SliceWidth == 0 {
 		o.SliceWidth = DefaultSliceWidth
 	}
+	if o.MetaCache <= 0 {
+		o.MetaCache = DefaultMetaCache
+	}
 	if hlc.NTP64FromDuration(o.SliceWidth) == 0 {
 		return fmt.Errorf("%w: SliceWidth %v below the NTP64 resolution", ErrOptions, o.SliceWidth)
 	}
@@ -88,6 +97,9 @@ type Store struct {
 	ttl    time.Duration
 	width  hlc.NTP64
 	logger *slog.Logger
+	// metas caches the timestamp and kind of recently written keys, so
+	// that Apply need not read them back; guarded by mu.
+	metas *simplelru.LRU[string, meta]
 
 	mu sync.Mutex // serialises writers; guards the fields below
 	// purgedTo is the time below which PurgeTombstones has removed every
@@ -131,6 +143,7 @@ func Open(o Options) (*Store, error) {
 		logger:  o.Logger,
 		minTomb: math.MaxUint64,
 	}
+	s.metas, _ = simplelru.NewLRU[string, meta](o.MetaCache, nil)
 	if err := s.checkLayout(); err != nil {
 		db.Close()
 		return nil, err
@@ -151,11 +164,16 @@ func (s *Store) Close() error {
 
 // pending is the state of one key within an Apply call.
 type pending struct {
-	old     []byte // index key of the event stored before the call; nil if none
-	prev    Event  // the event stored before the call, if old != nil
-	cur     Event  // the winning event so far
-	has     bool   // cur holds an event (stored or applied)
-	changed bool   // cur was applied in this call
+	prev    meta   // the event stored before the call, if had
+	had     bool   // an event was stored before the call
+	cur     *Event // the winning event of the call so far; nil if none beat prev
+	changed bool
+}
+
+// meta is what Apply needs to know of a stored event.
+type meta struct {
+	ts   hlc.Timestamp
+	kind byte
 }
 
 // Apply stores evs last writer wins, in one badger WriteBatch, and reports
@@ -190,22 +208,28 @@ func (s *Store) Apply(evs []Event, now time.Time) (applied []bool, err error) {
 			j = len(state)
 			state = append(state, pending{})
 			index[ev.Key] = j
-			stored, found, err := latest(txn, ev.Key)
+			m, found, err := s.storedMeta(txn, ev.Key)
 			if err != nil {
 				return nil, err
 			}
-			if found {
-				state[j].cur, state[j].has, state[j].prev = stored, true, stored
-				state[j].old = s.indexKey(nil, stored.Key, stored.TS.Time)
-			}
+			state[j].prev, state[j].had = m, found
 		}
 		p := &state[j]
-		if p.has && ev.TS.Compare(p.cur.TS) <= 0 {
+		switch {
+		case p.cur != nil && ev.TS.Compare(p.cur.TS) <= 0:
+			continue
+		case p.cur == nil && p.had && ev.TS.Compare(p.prev.ts) <= 0:
 			continue
 		}
-		p.cur, p.has, p.changed = *ev, true, true
+		p.cur, p.changed = ev, true
 		applied[i] = true
 	}
+	// A failed write leaves the cache in doubt: forget it.
+	defer func() {
+		if err != nil {
+			s.metas.Purge()
+		}
+	}()
 	horizon := hlc.NTP64FromTime(now.Add(-s.ttl))
 	wb := s.db.NewWriteBatch()
 	defer wb.Cancel()
@@ -228,15 +252,16 @@ func (s *Store) Apply(evs []Event, now time.Time) (applied []bool, err error) {
 		if !p.changed {
 			continue
 		}
-		ev := &p.cur
-		if p.old != nil {
-			s.flip(delta, p.prev.Key, p.prev.TS, p.prev.Kind)
+		ev := p.cur
+		same := false
+		if p.had {
+			s.flip(delta, ev.Key, p.prev.ts, p.prev.kind)
+			same = s.SliceStart(p.prev.ts.Time) == s.SliceStart(ev.TS.Time)
 		}
 		scratch = s.indexKey(scratch[:0], ev.Key, ev.TS.Time)
-		same := p.old != nil && bytes.Equal(p.old, scratch)
 		ik := carve(scratch)
-		if p.old != nil && !same {
-			if err := wb.Delete(p.old); err != nil {
+		if p.had && !same {
+			if err := wb.Delete(carve(s.indexKey(scratch[:0], ev.Key, p.prev.ts.Time))); err != nil {
 				return nil, fmt.Errorf("storage: write batch: %w", err)
 			}
 		}
@@ -276,7 +301,41 @@ func (s *Store) Apply(evs []Event, now time.Time) (applied []bool, err error) {
 		return nil, fmt.Errorf("storage: write batch: %w", err)
 	}
 	s.minTomb = minTomb
+	for j := range state {
+		if p := &state[j]; p.changed {
+			if p.cur.Kind == codec.MidDel && p.cur.TS.Time < horizon {
+				s.metas.Remove(p.cur.Key)
+			} else {
+				s.metas.Add(p.cur.Key, meta{ts: p.cur.TS, kind: p.cur.Kind})
+			}
+		}
+	}
 	return applied, nil
+}
+
+// storedMeta returns the timestamp and kind of the event stored for key,
+// from the cache or else from badger (reading the record's head only).
+func (s *Store) storedMeta(txn *badger.Txn, key string) (meta, bool, error) {
+	if m, ok := s.metas.Get(key); ok {
+		return m, true, nil
+	}
+	item, err := txn.Get(valueKey(key))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return meta{}, false, nil
+	}
+	if err != nil {
+		return meta{}, false, fmt.Errorf("storage: get %q: %w", key, err)
+	}
+	var m meta
+	err = item.Value(func(v []byte) error {
+		var err error
+		m.kind, m.ts, err = decodeEntry(v)
+		return err
+	})
+	if err != nil {
+		return meta{}, false, fmt.Errorf("%w (key %q)", err, key)
+	}
+	return m, true, nil
 }
 
 func validEvent(ev *Event) error {
@@ -456,6 +515,7 @@ func (s *Store) PurgeTombstones(now time.Time) (int, error) {
 	defer wb.Cancel()
 	n := 0
 	delta := fpDelta{}
+	var purged []string
 	err := s.db.View(func(txn *badger.Txn) error {
 		seek := s.slicePrefix(from)
 		prefix := []byte(indexPrefix)
@@ -485,6 +545,7 @@ func (s *Store) PurgeTombstones(now time.Time) (int, error) {
 			}
 			key := k[len(indexPrefix)+9:]
 			s.flip(delta, string(key), ts, kind)
+			purged = append(purged, string(key))
 			if err := wb.Delete(item.KeyCopy(nil)); err != nil {
 				return err
 			}
@@ -504,10 +565,14 @@ func (s *Store) PurgeTombstones(now time.Time) (int, error) {
 		return 0, fmt.Errorf("storage: purge: %w", err)
 	}
 	if err := wb.Flush(); err != nil {
+		s.metas.Purge() // in doubt
 		return 0, fmt.Errorf("storage: purge: %w", err)
 	}
 	s.purgedTo = horizon
 	s.minTomb = math.MaxUint64
+	for _, k := range purged {
+		s.metas.Remove(k)
+	}
 	return n, nil
 }
 
