@@ -3,6 +3,7 @@ package zenoh
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 )
@@ -58,6 +59,79 @@ func BenchmarkStorageFromRemotePublisher(b *testing.B) {
 			}
 			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "samples/s")
 			b.ReportMetric(float64(b.N)/float64(st.Batches.Load()), "samples/batch")
+		})
+	}
+}
+
+// BenchmarkStorageQuery: a client queries a router's badger storage over
+// TCP, for one key and for 10,000 keys (selector/**), and reports the
+// median and 99th percentile round trip of a Get until its last reply.
+func BenchmarkStorageQuery(b *testing.B) {
+	cfg := DefaultConfig()
+	cfg.Mode = ModeRouter
+	cfg.MulticastScouting = false
+	cfg.Listen = []string{"tcp/127.0.0.1:0"}
+	cfg.DataDir = b.TempDir()
+	cfg.Storages = map[string]StorageConfig{"q": {KeyExpr: "q/**", Volume: "badger"}}
+	r, err := Open(context.Background(), cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer r.Close()
+	info, _ := r.Info()
+	ccfg := DefaultConfig()
+	ccfg.Mode = ModeClient
+	ccfg.MulticastScouting = false
+	ccfg.Connect = info.Locators
+	c, err := Open(context.Background(), ccfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	payload := make([]byte, 64)
+	const n = 10000
+	for i := range n {
+		if err := c.Put(fmt.Sprintf("q/many/%05d", i), payload, WithCongestionControl(CongestionControlBlock)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := c.Put("q/one", payload); err != nil {
+		b.Fatal(err)
+	}
+	st := r.storageStats["q"]
+	for deadline := time.Now().Add(time.Minute); st.Stored.Load() < n+1; {
+		if time.Now().After(deadline) {
+			b.Fatalf("stored %d of %d", st.Stored.Load(), n+1)
+		}
+		<-time.After(time.Millisecond) // the storage has no completion event
+	}
+	for _, tc := range []struct {
+		name, selector string
+		want           int
+	}{{"one-key", "q/one", 1}, {"10k-keys", "q/many/**", n}} {
+		b.Run(tc.name, func(b *testing.B) {
+			var rtts []time.Duration
+			for b.Loop() {
+				start := time.Now()
+				ch, err := c.Get(context.Background(), tc.selector, WithConsolidation(ConsolidationNone))
+				if err != nil {
+					b.Fatal(err)
+				}
+				got := 0
+				for rep := range ch {
+					if rep.Err != nil {
+						b.Fatal(rep.Err)
+					}
+					got++
+				}
+				rtts = append(rtts, time.Since(start))
+				if got != tc.want {
+					b.Fatalf("%d replies, want %d", got, tc.want)
+				}
+			}
+			slices.Sort(rtts)
+			b.ReportMetric(float64(rtts[len(rtts)/2].Microseconds()), "median-us")
+			b.ReportMetric(float64(rtts[len(rtts)*99/100].Microseconds()), "p99-us")
 		})
 	}
 }

@@ -103,6 +103,7 @@ type routerActor struct {
 	nm      codec.NetworkMessage
 	br      codec.BatchReader
 	out     map[outKey]*outBatch // sends being built for the current Received
+	ctrl    []Out                // control messages routed for the current Received
 	waiters []upstreamWaiter     // AwaitUpstream requests not answered yet
 	// The batches of out for the last route, while it repeats.
 	lastDests    []Dest
@@ -282,7 +283,9 @@ func (a *routerActor) route(ctx actor.Context, f *faceRef, m *codec.NetworkMessa
 		if err != nil {
 			a.cfg.Logger.Debug("message refused", "face", f.id, "err", err)
 		}
-		a.sendOuts(ctx, outs)
+		// Sent by flush, one Send per face: a storage answering
+		// 10,000 replies must not make 10,000 Sends.
+		a.ctrl = append(a.ctrl, outs...)
 		if m.ID == codec.MidDeclare {
 			a.wakeWaiters(ctx)
 		}
@@ -339,6 +342,9 @@ func (a *routerActor) stamp(d *codec.Data, now time.Time) {
 // flush sends the batches routed from one input; release (if not nil)
 // is called when the last of them has been consumed by its session.
 func (a *routerActor) flush(ctx actor.Context, release func()) {
+	if len(a.ctrl) > 0 {
+		a.sendControl(ctx)
+	}
 	a.lastDests = nil
 	clear(a.lastBatches)
 	a.lastBatches = a.lastBatches[:0]
@@ -372,6 +378,27 @@ func (a *routerActor) recycle(b *outBatch) {
 	clear(b.pushes)
 	b.pushes = b.pushes[:0]
 	outPool.Put(b)
+}
+
+// sendControl sends the control messages routed since the last flush,
+// one Send per face, each face's in order.
+func (a *routerActor) sendControl(ctx actor.Context) {
+	var order []FaceID
+	per := map[FaceID][]codec.NetworkMessage{}
+	for i := range a.ctrl {
+		f := a.ctrl[i].Face
+		if _, ok := per[f]; !ok {
+			order = append(order, f)
+		}
+		per[f] = append(per[f], a.ctrl[i].Msg)
+	}
+	clear(a.ctrl)
+	a.ctrl = a.ctrl[:0]
+	for _, f := range order {
+		if dst := a.byID[f]; dst != nil {
+			ctx.Send(dst.pid, &session.Send{Msgs: per[f], Reliable: true})
+		}
+	}
 }
 
 // sendOuts sends control messages the tables produced (they own their

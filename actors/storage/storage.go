@@ -34,6 +34,9 @@ type Config struct {
 	// Stats, if set, receives the storage's counters (shared across
 	// restarts by the supervisor).
 	Stats *Stats
+	// Fault, if set, is called before every write to the store; an error
+	// it returns is handled as the store's own (fault injection in tests).
+	Fault func() error
 }
 
 // Stats counts what a storage did; safe for concurrent reads.
@@ -144,7 +147,7 @@ func (a *storageActor) declare(ctx actor.Context) {
 	}})
 	a.cfg.Logger.Info("storage ready", "storage", a.cfg.Name, "key_expr", a.cfg.KeyExpr)
 	if p := ctx.Parent(); p != nil {
-		ctx.Send(p, &storageReady{name: a.cfg.Name})
+		ctx.Request(p, &storageReady{name: a.cfg.Name})
 	}
 }
 
@@ -207,9 +210,19 @@ func (a *storageActor) event(p *codec.Push) {
 
 func (a *storageActor) apply(ctx actor.Context) {
 	a.cfg.Stats.Batches.Add(1)
-	applied, err := a.store.Apply(a.evs, time.Now())
+	var applied []bool
+	var err error
+	if a.cfg.Fault != nil {
+		err = a.cfg.Fault()
+	}
+	if err == nil {
+		applied, err = a.store.Apply(a.evs, time.Now())
+	}
 	if err != nil {
 		a.cfg.Stats.Failed.Add(uint64(len(a.evs)))
+		for i := range a.evs {
+			a.cfg.Logger.Error("storage: sample not stored", "storage", a.cfg.Name, "key", a.evs[i].Key, "timestamp", a.evs[i].TS.String())
+		}
 		a.fail(ctx, fmt.Errorf("writing %d samples: %w", len(a.evs), err))
 		a.evs = a.evs[:0]
 		return

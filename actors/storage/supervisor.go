@@ -2,6 +2,7 @@ package storage
 
 import (
 	"log/slog"
+	"maps"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -50,6 +51,13 @@ type AwaitReady struct{}
 // Ready answers AwaitReady.
 type Ready struct{}
 
+// ListRunning asks the supervisor for the storages running and declared
+// now, answered with Running. Fault-injection tests stop them.
+type ListRunning struct{}
+
+// Running answers ListRunning: storage name → actor.
+type Running struct{ PIDs map[string]*actor.PID }
+
 type supervisor struct {
 	cfg      SupervisorConfig
 	byPID    map[string]int // running child → storage index
@@ -58,6 +66,7 @@ type supervisor struct {
 	stopping bool
 	ready    map[string]bool
 	waiters  []*actor.PID
+	live     map[string]*actor.PID // name → the running child, once declared
 }
 
 func (s *supervisor) Receive(ctx actor.Context) {
@@ -72,6 +81,9 @@ func (s *supervisor) Receive(ctx actor.Context) {
 			return
 		}
 		delete(s.byPID, m.Who.Id)
+		if p := s.live[s.cfg.Storages[i].Name]; p != nil && p.Id == m.Who.Id {
+			delete(s.live, s.cfg.Storages[i].Name)
+		}
 		b := s.backoff[i]
 		switch {
 		case b == 0 || time.Since(s.started[i]) > s.cfg.MaxBackoff:
@@ -92,7 +104,17 @@ func (s *supervisor) Receive(ctx actor.Context) {
 			s.ready = map[string]bool{}
 		}
 		s.ready[m.name] = true
+		if _, ok := s.byPID[ctx.Sender().GetId()]; ok {
+			if s.live == nil {
+				s.live = map[string]*actor.PID{}
+			}
+			s.live[m.name] = ctx.Sender()
+		}
 		s.wake(ctx)
+	case *ListRunning:
+		out := make(map[string]*actor.PID, len(s.live))
+		maps.Copy(out, s.live)
+		ctx.Respond(&Running{PIDs: out})
 	case *AwaitReady:
 		s.waiters = append(s.waiters, ctx.Sender())
 		s.wake(ctx)
