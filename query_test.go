@@ -313,3 +313,28 @@ func TestQuerierAndBudget(t *testing.T) {
 		t.Fatal("a querier on an invalid key was declared")
 	}
 }
+
+// TestLargeReplyAcrossRouters: a reply too large for one batch travels
+// as fragments, followed by the ResponseFinal in a frame, often in the
+// same read; the reassembled reply must be routed before the final that
+// ends the query (it was dropped when frames went first).
+func TestLargeReplyAcrossRouters(t *testing.T) {
+	r := storageRouter(t, nil)
+	cfg := DefaultConfig()
+	cfg.Mode = ModeRouter
+	cfg.MulticastScouting = false
+	cfg.Listen = []string{"tcp/127.0.0.1:0"}
+	cfg.Connect = []string{locatorOf(t, r)}
+	r2 := openTest(t, cfg)
+	const size = 200000
+	if _, err := r.DeclareQueryable("big/reply", func(q *Query) { q.Reply("big/reply", make([]byte, size)) }); err != nil {
+		t.Fatal(err)
+	}
+	awaitQueryable(t, r2, "big/reply")
+	for range 5 {
+		reps := getAll(t, r2, "big/reply", WithTimeout(testWait))
+		if len(reps) != 1 || reps[0].Err != nil || len(reps[0].Sample.Payload) != size {
+			t.Fatalf("replies: %d, want one of %d bytes", len(reps), size)
+		}
+	}
+}

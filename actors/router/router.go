@@ -258,7 +258,13 @@ func (a *routerActor) received(ctx actor.Context, r *session.Received) {
 		return
 	}
 	now := time.Now()
-	for _, fr := range r.Frames {
+	// Reassembled messages go in their place among the frames: a large
+	// reply must not be overtaken by the ResponseFinal behind it.
+	wi := 0
+	for i, fr := range r.Frames {
+		for ; wi < len(r.Whole) && r.Whole[wi].Before <= i; wi++ {
+			a.routeWhole(ctx, f, &r.Whole[wi], now)
+		}
 		a.br.ResetFrame(fr.Payload)
 		for a.br.NextNetwork(&a.nm) {
 			a.route(ctx, f, &a.nm, fr.Reliable, now)
@@ -267,14 +273,18 @@ func (a *routerActor) received(ctx actor.Context, r *session.Received) {
 			a.cfg.Logger.Warn("undecodable frame", "face", f.id, "err", err)
 		}
 	}
-	for _, w := range r.Whole {
-		if _, err := codec.DecodeNetwork(w.Msg, &a.nm); err != nil {
-			a.cfg.Logger.Warn("undecodable message", "face", f.id, "err", err)
-			continue
-		}
-		a.route(ctx, f, &a.nm, w.Reliable, now)
+	for ; wi < len(r.Whole); wi++ {
+		a.routeWhole(ctx, f, &r.Whole[wi], now)
 	}
 	a.flush(ctx, r.Release)
+}
+
+func (a *routerActor) routeWhole(ctx actor.Context, f *faceRef, w *session.Reassembled, now time.Time) {
+	if _, err := codec.DecodeNetwork(w.Msg, &a.nm); err != nil {
+		a.cfg.Logger.Warn("undecodable message", "face", f.id, "err", err)
+		return
+	}
+	a.route(ctx, f, &a.nm, w.Reliable, now)
 }
 
 func (a *routerActor) route(ctx actor.Context, f *faceRef, m *codec.NetworkMessage, reliable bool, now time.Time) {

@@ -45,6 +45,10 @@ type Reassembled struct {
 	Msg      []byte // one encoded network message (a copy, owned here)
 	Reliable bool
 	Priority codec.Priority
+	// Before is the number of Frames of the Received that came before
+	// it on the link: a handler keeps the order by handling it after
+	// Frames[Before-1] and before Frames[Before].
+	Before int
 }
 
 // Received carries what one read of the link brought: the accepted Frames

@@ -481,7 +481,7 @@ func (s *sessionActor) dataBatch(r *Received, b []byte) error {
 			}
 			if msg != nil {
 				r.Whole = append(r.Whole, Reassembled{Msg: append([]byte(nil), msg...),
-					Reliable: rel, Priority: s.tm.Fragment.Priority})
+					Reliable: rel, Priority: s.tm.Fragment.Priority, Before: len(r.Frames)})
 			}
 		case codec.MidKeepAlive, codec.MidTransportOAM, codec.MidJoin:
 			// KeepAlive only refreshes the lease; OAM and Join mean
