@@ -1,6 +1,8 @@
 package zenoh
 
 import (
+	"github.com/gozenoh/zenoh/actors/aligner"
+
 	"fmt"
 	"log/slog"
 	"maps"
@@ -64,6 +66,34 @@ type StorageConfig struct {
 	// Volume is "memory" or "badger" (volume, or volume.id); empty means
 	// memory.
 	Volume string
+	// Replication, if set, runs an aligner that keeps the storage
+	// consistent with the other storages on the same KeyExpr
+	// (replication).
+	Replication *ReplicationConfig
+}
+
+// ReplicationConfig configures a storage's anti-entropy with its replicas
+// (plugins.storage_manager.storages.NAME.replication). Every replica of a
+// key expression must use the same Interval, SubIntervals, Hot and Warm.
+type ReplicationConfig struct {
+	// Interval is how often digests are published, and the width of
+	// the time intervals they fingerprint (interval, in seconds).
+	Interval time.Duration
+	// SubIntervals cut each interval (sub_intervals).
+	SubIntervals int
+	// Hot and Warm are the number of intervals in the Hot and Warm eras
+	// (hot, warm).
+	Hot, Warm int
+	// PropagationDelay is how long a sample may take to reach every
+	// replica (propagation_delay, in milliseconds).
+	PropagationDelay time.Duration
+}
+
+// DefaultReplication returns zenoh's defaults: 10 s intervals of 5
+// sub-intervals, 6 hot and 30 warm intervals, 250 ms propagation delay.
+func DefaultReplication() ReplicationConfig {
+	return ReplicationConfig{Interval: 10 * time.Second, SubIntervals: 5, Hot: 6, Warm: 30,
+		PropagationDelay: 250 * time.Millisecond}
 }
 
 // DefaultConfig returns zenoh's defaults: a peer with multicast
@@ -105,8 +135,21 @@ func (c *Config) validate() error {
 		default:
 			return fmt.Errorf("zenoh: config plugins.storage_manager.storages.%s.volume: %q is not memory or badger", keyName(name), s.Volume)
 		}
+		if s.Replication != nil {
+			p := alignerParams(s.Replication)
+			if err := p.Validate(); err != nil {
+				return fmt.Errorf("zenoh: config plugins.storage_manager.storages.%s.replication: %w", keyName(name), err)
+			}
+		}
 	}
 	return nil
+}
+
+// alignerParams turns a replication configuration into the aligner's.
+func alignerParams(r *ReplicationConfig) aligner.Params {
+	p := aligner.DefaultParams()
+	p.Interval, p.SubIntervals, p.Hot, p.Warm, p.PropagationDelay = r.Interval, r.SubIntervals, r.Hot, r.Warm, r.PropagationDelay
+	return p
 }
 
 // keyName quotes a configuration name for an error unless it is a plain

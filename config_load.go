@@ -477,7 +477,11 @@ func cfgStorage(path string, v any) (StorageConfig, error) {
 			}
 			return err
 		},
-		"replication": cfgReplication,
+		"replication": func(path string, v any) error {
+			r, err := cfgReplication(path, v)
+			s.Replication = &r
+			return err
+		},
 	})
 	switch {
 	case err != nil:
@@ -490,29 +494,38 @@ func cfgStorage(path string, v any) (StorageConfig, error) {
 	return s, nil
 }
 
-// cfgReplication checks a storage's replication object, typed as zenoh's
-// storage manager reads it: interval in seconds (any non-negative number),
-// the others non-negative integers (propagation_delay in milliseconds).
-// Replication is not implemented yet, so the values are not stored: the
-// keys are accepted so that zenoh's storage configurations load.
-func cfgReplication(path string, v any) error {
-	count := func(path string, v any) error {
-		_, err := cfgInteger(path, v, "a non-negative integer", math.MaxInt64)
-		return err
+// cfgReplication reads a storage's replication object, typed as zenoh's
+// storage manager reads it: interval in seconds (a positive number), the
+// others non-negative integers (propagation_delay in milliseconds); a
+// missing key keeps its default.
+func cfgReplication(path string, v any) (ReplicationConfig, error) {
+	r := DefaultReplication()
+	count := func(dst *int) func(string, any) error {
+		return func(path string, v any) error {
+			n, err := cfgInteger(path, v, "a non-negative integer", math.MaxInt32)
+			*dst = int(n)
+			return err
+		}
 	}
-	return cfgObject(path, v, cfgFields{
+	err := cfgObject(path, v, cfgFields{
 		"interval": func(path string, v any) error {
 			f, ok := v.(float64)
-			if !ok || math.IsNaN(f) || math.IsInf(f, 0) || f < 0 {
-				return cfgTypeError(path, "a non-negative number of seconds", v)
+			if !ok || math.IsNaN(f) || math.IsInf(f, 0) || f <= 0 || f > 1e6 {
+				return cfgTypeError(path, "a positive number of seconds", v)
 			}
+			r.Interval = time.Duration(f * float64(time.Second))
 			return nil
 		},
-		"sub_intervals":     count,
-		"hot":               count,
-		"warm":              count,
-		"propagation_delay": count,
+		"sub_intervals": count(&r.SubIntervals),
+		"hot":           count(&r.Hot),
+		"warm":          count(&r.Warm),
+		"propagation_delay": func(path string, v any) error {
+			n, err := cfgInteger(path, v, "a non-negative integer of milliseconds", math.MaxInt32)
+			r.PropagationDelay = time.Duration(n) * time.Millisecond
+			return err
+		},
 	})
+	return r, err
 }
 
 // cfgInteger reads v at path as an integer in [0, limit], described by want.

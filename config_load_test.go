@@ -99,7 +99,7 @@ var validConfigTests = []struct {
 		QueryTimeout:      10 * time.Second,
 		Storages: map[string]StorageConfig{
 			"demo":   {KeyExpr: "demo/memory/**", Volume: "memory"},
-			"demo-2": {KeyExpr: "demo/badger/**", Volume: "badger"},
+			"demo-2": {KeyExpr: "demo/badger/**", Volume: "badger", Replication: replDefault()},
 		},
 	}},
 
@@ -152,10 +152,21 @@ var validConfigTests = []struct {
 		cfgWith(func(c *Config) { c.Storages = map[string]StorageConfig{"s": {KeyExpr: "a/*/b", Volume: "memory"}} })},
 	{"storage name with a dot", `{plugins: {storage_manager: {storages: {"my.store": {key_expr: "a", volume: "memory"}}}}}`,
 		cfgWith(func(c *Config) { c.Storages = map[string]StorageConfig{"my.store": {KeyExpr: "a", Volume: "memory"}} })},
-	{"replication partial", `{plugins: {storage_manager: {storages: {s: {key_expr: "a", volume: "memory", replication: {interval: 2}}}}}}`,
-		cfgWith(func(c *Config) { c.Storages = map[string]StorageConfig{"s": {KeyExpr: "a", Volume: "memory"}} })},
+	{"replication partial", `{plugins: {storage_manager: {storages: {s: {key_expr: "a", volume: "memory", replication: {interval: 2, propagation_delay: 100}}}}}}`,
+		cfgWith(func(c *Config) {
+			r := replDefault()
+			r.Interval, r.PropagationDelay = 2*time.Second, 100*time.Millisecond
+			c.Storages = map[string]StorageConfig{"s": {KeyExpr: "a", Volume: "memory", Replication: r}}
+		})},
+	{"replication fractional interval", `{plugins: {storage_manager: {storages: {s: {key_expr: "a", volume: "memory", replication: {interval: 0.5, sub_intervals: 2, hot: 1, warm: 0}}}}}}`,
+		cfgWith(func(c *Config) {
+			r := &ReplicationConfig{Interval: 500 * time.Millisecond, SubIntervals: 2, Hot: 1, Warm: 0, PropagationDelay: 250 * time.Millisecond}
+			c.Storages = map[string]StorageConfig{"s": {KeyExpr: "a", Volume: "memory", Replication: r}}
+		})},
 	{"replication empty", `{plugins: {storage_manager: {storages: {s: {key_expr: "a", volume: "memory", replication: {}}}}}}`,
-		cfgWith(func(c *Config) { c.Storages = map[string]StorageConfig{"s": {KeyExpr: "a", Volume: "memory"}} })},
+		cfgWith(func(c *Config) {
+			c.Storages = map[string]StorageConfig{"s": {KeyExpr: "a", Volume: "memory", Replication: replDefault()}}
+		})},
 
 	// JSON5 syntax.
 	{"plain JSON", `{"mode": "client", "queries_default_timeout": 5}`,
@@ -262,12 +273,13 @@ var errorConfigTests = []struct {
 	{"volume unknown", cfgStorageHead + `{key_expr: "a", volume: "influxdb"}` + cfgStorageTail, `storages.s.volume: "influxdb" is not memory or badger`, nil},
 	{"volume object unknown", cfgStorageHead + `{key_expr: "a", volume: {id: "rocksdb"}}` + cfgStorageTail, `"rocksdb" is not memory or badger`, nil},
 	{"replication not object", cfgStorageHead + `{key_expr: "a", volume: "memory", replication: true}` + cfgStorageTail, "storages.s.replication: expected an object, got bool", nil},
-	{"replication interval string", cfgStorageHead + `{key_expr: "a", volume: "memory", replication: {interval: "10"}}` + cfgStorageTail, "replication.interval: expected a non-negative number of seconds, got string", nil},
-	{"replication interval negative", cfgStorageHead + `{key_expr: "a", volume: "memory", replication: {interval: -1}}` + cfgStorageTail, "replication.interval: expected a non-negative number of seconds, got number -1", nil},
+	{"replication interval string", cfgStorageHead + `{key_expr: "a", volume: "memory", replication: {interval: "10"}}` + cfgStorageTail, "replication.interval: expected a positive number of seconds, got string", nil},
+	{"replication interval negative", cfgStorageHead + `{key_expr: "a", volume: "memory", replication: {interval: -1}}` + cfgStorageTail, "replication.interval: expected a positive number of seconds, got number -1", nil},
+	{"replication sub_intervals zero", cfgStorageHead + `{key_expr: "a", volume: "memory", replication: {sub_intervals: 0}}` + cfgStorageTail, "storages.s.replication: aligner: invalid params", nil},
 	{"replication hot fraction", cfgStorageHead + `{key_expr: "a", volume: "memory", replication: {hot: 1.5}}` + cfgStorageTail, "replication.hot: expected a non-negative integer, got number 1.5", nil},
 	{"replication warm negative", cfgStorageHead + `{key_expr: "a", volume: "memory", replication: {warm: -3}}` + cfgStorageTail, "replication.warm: expected a non-negative integer, got number -3", nil},
 	{"replication sub_intervals null", cfgStorageHead + `{key_expr: "a", volume: "memory", replication: {sub_intervals: null}}` + cfgStorageTail, "replication.sub_intervals: expected a non-negative integer, got null", nil},
-	{"replication delay string", cfgStorageHead + `{key_expr: "a", volume: "memory", replication: {propagation_delay: "250ms"}}` + cfgStorageTail, "replication.propagation_delay: expected a non-negative integer, got string", nil},
+	{"replication delay string", cfgStorageHead + `{key_expr: "a", volume: "memory", replication: {propagation_delay: "250ms"}}` + cfgStorageTail, "replication.propagation_delay: expected a non-negative integer of milliseconds, got string", nil},
 
 	// Invalid endpoints.
 	{"endpoint no port", `{connect: {endpoints: ["tcp/localhost"]}}`, "zenoh: config connect.endpoints[0]: link: invalid endpoint", link.ErrEndpoint},
@@ -453,4 +465,9 @@ func FuzzParseConfig(f *testing.F) {
 			t.Errorf("ParseConfig returned an invalid config: %v", err)
 		}
 	})
+}
+
+func replDefault() *ReplicationConfig {
+	r := DefaultReplication()
+	return &r
 }

@@ -1,6 +1,8 @@
 package zenoh
 
 import (
+	"github.com/gozenoh/zenoh/actors/aligner"
+
 	"context"
 	"errors"
 	"fmt"
@@ -54,6 +56,7 @@ type Session struct {
 
 	storages     *actor.PID // supervisor of the node's storages, if any
 	storageStats map[string]*storage.Stats
+	alignerStats map[string]*aligner.Stats
 	// Publications handed to the router and not yet taken by the
 	// sessions they go to, under Block and Drop congestion control.
 	inflightBlock, inflightDrop chan struct{}
@@ -140,7 +143,8 @@ func Open(ctx context.Context, cfg Config) (*Session, error) {
 	}
 	s.face = res.(*router.LocalOpened).Face
 	if len(cfg.Storages) > 0 {
-		scfgs := storageConfigs(&cfg, n, logger)
+		s.alignerStats = map[string]*aligner.Stats{}
+		scfgs := storageConfigs(&cfg, n, logger, s.alignerStats)
 		s.storageStats = map[string]*storage.Stats{}
 		for i := range scfgs {
 			scfgs[i].Stats = &storage.Stats{}
@@ -471,7 +475,7 @@ func (s *Session) guard(what string, fn func()) {
 // storageConfigs turns the configured storages into storage actor
 // configurations: badger volumes under DataDir/NAME, memory ones in
 // badger's in-memory mode.
-func storageConfigs(cfg *Config, n *actors.Node, logger *slog.Logger) []storage.Config {
+func storageConfigs(cfg *Config, n *actors.Node, logger *slog.Logger, alignerStats map[string]*aligner.Stats) []storage.Config {
 	dir := cfg.DataDir
 	if dir == "" {
 		dir = "zenoh-data"
@@ -485,8 +489,21 @@ func storageConfigs(cfg *Config, n *actors.Node, logger *slog.Logger) []storage.
 		} else {
 			opts.InMemory = true
 		}
-		out = append(out, storage.Config{Name: name, KeyExpr: sc.KeyExpr, Store: opts, Router: n.Router,
-			Clock: n.Clock, ZID: n.ZID, Logger: logger})
+		scfg := storage.Config{Name: name, KeyExpr: sc.KeyExpr, Store: opts, Router: n.Router,
+			Clock: n.Clock, ZID: n.ZID, Logger: logger}
+		if sc.Replication != nil {
+			p := alignerParams(sc.Replication)
+			p.MaxSkew = n.Clock.MaxDelta()
+			scfg.Store.SliceWidth = p.SliceWidth()
+			stats := &aligner.Stats{}
+			scfg.Companion = func(st *storage.Store, pid *actor.PID) *actor.Props {
+				return aligner.Props(aligner.Config{Name: name, KeyExpr: sc.KeyExpr, Params: p, Store: st,
+					Storage: pid, Router: n.Router, ZID: n.ZID, Logger: logger, Stats: stats,
+					RequestTimeout: cfg.QueryTimeout})
+			}
+			alignerStats[name] = stats
+		}
+		out = append(out, scfg)
 	}
 	return out
 }

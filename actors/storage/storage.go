@@ -37,6 +37,21 @@ type Config struct {
 	// Fault, if set, is called before every write to the store; an error
 	// it returns is handled as the store's own (fault injection in tests).
 	Fault func() error
+	// Companion, if set, gives the props of an actor the storage runs as
+	// its child once its store is open (the aligner): it reads st, and
+	// sends ApplyEvents to storage. A companion that stops is started
+	// again after CompanionBackoff (default 1 s); it stops with the
+	// storage.
+	Companion        func(st *Store, storage *actor.PID) *actor.Props
+	CompanionBackoff time.Duration
+}
+
+// ApplyEvents asks a storage to apply events fetched from elsewhere (by
+// its aligner), last writer wins, keeping their timestamps. Done, if set,
+// is called once they are written.
+type ApplyEvents struct {
+	Events []Event
+	Done   func()
 }
 
 // Stats counts what a storage did; safe for concurrent reads.
@@ -46,6 +61,7 @@ type Stats struct {
 	Failed  atomic.Uint64 // events whose write failed
 	Queries atomic.Uint64
 	Batches atomic.Uint64 // badger write batches (Apply calls)
+	Fetched atomic.Uint64 // events received from the aligner (applied or stale)
 }
 
 // Props returns the props of a storage actor: it opens its store,
@@ -74,6 +90,46 @@ type storageActor struct {
 	sys   *actor.ActorSystem
 	timer *time.Timer
 	evs   []Event
+
+	companion      *actor.PID
+	companionTimer *time.Timer
+	stopping       bool
+}
+
+type startCompanion struct{}
+
+func (a *storageActor) startCompanion(ctx actor.Context) {
+	if a.cfg.Companion == nil || a.store == nil || a.companion != nil {
+		return
+	}
+	a.companion = ctx.Spawn(a.cfg.Companion(a.store, ctx.Self()))
+}
+
+// applyFetched applies events an aligner fetched: valid ones within the
+// storage's key expression, with their own timestamps.
+func (a *storageActor) applyFetched(ctx actor.Context, m *ApplyEvents) {
+	defer func() {
+		if m.Done != nil {
+			m.Done()
+		}
+	}()
+	if a.store == nil {
+		return
+	}
+	a.evs = a.evs[:0]
+	for _, ev := range m.Events {
+		if validEvent(&ev) != nil || !keyexpr.Intersects(a.cfg.KeyExpr, ev.Key) {
+			continue
+		}
+		if err := a.cfg.Clock.Update(ev.TS); err != nil {
+			continue // from the future: refused, as a sample would be restamped
+		}
+		a.evs = append(a.evs, ev)
+	}
+	if len(a.evs) > 0 {
+		a.cfg.Stats.Fetched.Add(uint64(len(a.evs)))
+		a.apply(ctx)
+	}
 }
 
 // Entity ids of the storage's declarations on its local face.
@@ -91,6 +147,21 @@ func (a *storageActor) Receive(ctx actor.Context) {
 		a.declare(ctx)
 	case *session.Send:
 		a.routed(ctx, m)
+	case *ApplyEvents:
+		a.applyFetched(ctx, m)
+	case *actor.Terminated:
+		if a.companion != nil && m.Who.Id == a.companion.Id && !a.stopping {
+			a.companion = nil
+			self, sys := a.self, a.sys
+			backoff := a.cfg.CompanionBackoff
+			if backoff <= 0 {
+				backoff = time.Second
+			}
+			a.cfg.Logger.Warn("storage: companion stopped, restarting", "storage", a.cfg.Name, "after", backoff)
+			a.companionTimer = time.AfterFunc(backoff, func() { sys.Root.Send(self, &startCompanion{}) })
+		}
+	case *startCompanion:
+		a.startCompanion(ctx)
 	case *purgeTick:
 		if n, err := a.store.PurgeTombstones(time.Now()); err != nil {
 			a.fail(ctx, fmt.Errorf("purging tombstones: %w", err))
@@ -100,8 +171,12 @@ func (a *storageActor) Receive(ctx actor.Context) {
 		}
 		a.armPurge()
 	case *actor.Stopping:
+		a.stopping = true
 		if a.timer != nil {
 			a.timer.Stop()
+		}
+		if a.companionTimer != nil {
+			a.companionTimer.Stop()
 		}
 		if a.ready {
 			ctx.Send(a.cfg.Router, &router.CloseLocal{Face: a.face})
@@ -125,6 +200,7 @@ func (a *storageActor) started(ctx actor.Context) {
 	a.store = st
 	ctx.Request(a.cfg.Router, &router.OpenLocal{PID: ctx.Self(), ZID: a.cfg.ZID})
 	a.armPurge()
+	a.startCompanion(ctx)
 }
 
 func (a *storageActor) armPurge() {

@@ -46,6 +46,7 @@ func runNodeErr(args []string, stdout, stderr io.Writer) error {
 	var storages listFlag
 	fs.Var(&storages, "storage", "`key` expression of a storage to run: the latest value of every key under it, in badger under --data-dir (repeatable)")
 	dataDir := fs.String("data-dir", "./zenoh-data", "`directory` of the badger storages")
+	replicate := fs.Bool("replicate", false, "replicate the --storage storages with the storages on the same key expressions on other nodes (anti-entropy, zenoh's default replication settings)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			printUsage(stdout, nodeAbout, fs, map[string]string{
@@ -70,7 +71,12 @@ func runNodeErr(args []string, stdout, stderr io.Writer) error {
 		if cfg.Storages == nil {
 			cfg.Storages = map[string]zenoh.StorageConfig{}
 		}
-		cfg.Storages[fmt.Sprintf("storage-%d", i+1)] = zenoh.StorageConfig{KeyExpr: k, Volume: "badger"}
+		sc := zenoh.StorageConfig{KeyExpr: k, Volume: "badger"}
+		if *replicate {
+			r := zenoh.DefaultReplication()
+			sc.Replication = &r
+		}
+		cfg.Storages[fmt.Sprintf("storage-%d", i+1)] = sc
 	}
 	logger := cfg.Logger
 
