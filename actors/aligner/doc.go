@@ -10,6 +10,29 @@
 // replica, which answers them with Answer. Both sides read the storage
 // through Source, which *storage.Store implements.
 //
+// # Keys
+//
+// The aligner of a storage on key expression K in the node with ZenohId
+// Z publishes its digest (a Digest message as the payload of a Put) on
+//
+//	@-digest/Z/H
+//
+// and answers alignment requests (the request as the query's payload,
+// the reply as the payload of one Put reply) on the queryable
+//
+//	@-align/Z/H
+//
+// where H is xxhash64 of K as 16 lowercase hex digits. The first chunks
+// are verbatim (they start with @), so no user wildcard, not even **,
+// matches them. Each aligner subscribes to @-digest/*/H, ignores its own
+// digest, and runs at most one alignment per replica at a time; a
+// digest that arrives meanwhile is dropped (the next one retries).
+// Requests and replies use Block congestion control; a query that ends
+// without a reply (the replica left, or the timeout passed) abandons the
+// alignment. Fetched events are handed to the storage actor
+// (storage.ApplyEvents), which applies them last writer wins, so the
+// aligner never writes to the store itself.
+//
 // # Fingerprints
 //
 // The fingerprint of an event is a 64-bit hash of its key, timestamp and

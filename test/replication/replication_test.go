@@ -33,14 +33,14 @@ var repl = zenoh.ReplicationConfig{Interval: time.Second, SubIntervals: 5, Hot: 
 
 // router opens a router listening on loopback, connecting to connect,
 // with a replicated memory storage on demo/**.
-func router(t *testing.T, connect ...string) *zenoh.Session {
+func router(t testing.TB, connect ...string) *zenoh.Session {
 	t.Helper()
 	return routerWith(t, repl, "", connect...)
 }
 
 // routerWith opens a router with replication r and a badger storage
 // under dataDir (memory when dataDir is "").
-func routerWith(t *testing.T, r zenoh.ReplicationConfig, dataDir string, connect ...string) *zenoh.Session {
+func routerWith(t testing.TB, r zenoh.ReplicationConfig, dataDir string, connect ...string) *zenoh.Session {
 	t.Helper()
 	cfg := zenoh.DefaultConfig()
 	cfg.Mode = zenoh.ModeRouter
@@ -61,7 +61,7 @@ func routerWith(t *testing.T, r zenoh.ReplicationConfig, dataDir string, connect
 	return s
 }
 
-func locator(t *testing.T, s *zenoh.Session) string {
+func locator(t testing.TB, s *zenoh.Session) string {
 	t.Helper()
 	info, err := s.Info()
 	if err != nil || len(info.Locators) == 0 {
@@ -70,7 +70,7 @@ func locator(t *testing.T, s *zenoh.Session) string {
 	return info.Locators[0]
 }
 
-func proxy(t *testing.T, to *zenoh.Session) *faultproxy.Proxy {
+func proxy(t testing.TB, to *zenoh.Session) *faultproxy.Proxy {
 	t.Helper()
 	p, err := faultproxy.New(strings.TrimPrefix(locator(t, to), "tcp/"))
 	if err != nil {
@@ -86,7 +86,7 @@ type contents map[string]string
 // dumps queries every storage on demo/** through s and returns the
 // contents of each, by the ZenohId of its node; nil when a storage
 // answered with an error (a timeout while links catch up).
-func dumps(t *testing.T, s *zenoh.Session) map[string]contents {
+func dumps(t testing.TB, s *zenoh.Session) map[string]contents {
 	t.Helper()
 	ch, err := s.Get(context.Background(), "demo/**", zenoh.WithTarget(zenoh.QueryTargetAll),
 		zenoh.WithConsolidation(zenoh.ConsolidationNone), zenoh.WithTimeout(5*time.Second))
@@ -116,7 +116,7 @@ func dumps(t *testing.T, s *zenoh.Session) map[string]contents {
 
 // converged waits until the storages of every node in ss hold the same
 // contents, and returns them and how long it took.
-func converged(t *testing.T, ss ...*zenoh.Session) (contents, time.Duration) {
+func converged(t testing.TB, ss ...*zenoh.Session) (contents, time.Duration) {
 	t.Helper()
 	start := time.Now()
 	var last map[string]contents
@@ -150,7 +150,7 @@ func converged(t *testing.T, ss ...*zenoh.Session) (contents, time.Duration) {
 }
 
 // waitRouters waits until s has sessions with exactly n routers.
-func waitRouters(t *testing.T, s *zenoh.Session, n int) {
+func waitRouters(t testing.TB, s *zenoh.Session, n int) {
 	t.Helper()
 	deadline := time.Now().Add(wait)
 	for {
@@ -168,7 +168,7 @@ func waitRouters(t *testing.T, s *zenoh.Session, n int) {
 	}
 }
 
-func put(t *testing.T, s *zenoh.Session, key, value string) {
+func put(t testing.TB, s *zenoh.Session, key, value string) {
 	t.Helper()
 	if err := s.Put(key, []byte(value), zenoh.WithCongestionControl(zenoh.CongestionControlBlock)); err != nil {
 		t.Fatal(err)
@@ -348,5 +348,34 @@ func TestDownStorageRealigns(t *testing.T) {
 	}
 	if v := value(got, "demo/old/005"); v != "newer" {
 		t.Errorf("demo/old/005 = %q, want newer", v)
+	}
+}
+
+// BenchmarkConvergence10k measures how long three routers take to
+// converge after a partition during which 10,000 keys diverged (5,000
+// written on each side), from the moment the links are back. Run with
+// -benchtime=1x.
+func BenchmarkConvergence10k(b *testing.B) {
+	for range b.N {
+		a := router(b)
+		bb := router(b, locator(b, a))
+		pa, pb := proxy(b, a), proxy(b, bb)
+		c := router(b, pa.Endpoint(), pb.Endpoint())
+		waitRouters(b, c, 2)
+		pa.Partition(true)
+		pb.Partition(true)
+		waitRouters(b, c, 0)
+		for i := range 5000 {
+			put(b, a, fmt.Sprintf("demo/a/%05d", i), "a")
+			put(b, c, fmt.Sprintf("demo/c/%05d", i), "c")
+		}
+		pa.Partition(false)
+		pb.Partition(false)
+		waitRouters(b, c, 2)
+		got, took := converged(b, a, bb, c)
+		if len(got) != 10000 {
+			b.Fatalf("%d keys", len(got))
+		}
+		b.ReportMetric(took.Seconds(), "s-to-converge")
 	}
 }
