@@ -1,6 +1,8 @@
 package zenoh
 
 import (
+	"github.com/gozenoh/zenoh/internal/faults"
+
 	"github.com/gozenoh/zenoh/actors/aligner"
 
 	"context"
@@ -167,6 +169,7 @@ func Open(ctx context.Context, cfg Config) (*Session, error) {
 	if cfg.Mode == ModeClient {
 		s.awaitUpstream(ctx)
 	}
+	faults.Register(s, faults.Target{Sys: sys, Node: n, Storages: s.storages})
 	return s, nil
 }
 
@@ -238,6 +241,7 @@ func (s *Session) Close() error {
 // shutdown stops the local actor, the node and the actor system, then
 // waits for the Get forwarders.
 func (s *Session) shutdown() {
+	faults.Unregister(s)
 	s.mu.Lock()
 	s.closed.Store(true)
 	s.mu.Unlock()

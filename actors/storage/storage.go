@@ -103,6 +103,9 @@ func (a *storageActor) startCompanion(ctx actor.Context) {
 		return
 	}
 	a.companion = ctx.Spawn(a.cfg.Companion(a.store, ctx.Self()))
+	if p := ctx.Parent(); p != nil {
+		ctx.Send(p, &companionStarted{name: a.cfg.Name, pid: a.companion})
+	}
 }
 
 // applyFetched applies events an aligner fetched: valid ones within the

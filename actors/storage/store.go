@@ -236,7 +236,16 @@ func (s *Store) Apply(evs []Event, now time.Time) (applied []bool, err error) {
 	minTomb := s.minTomb
 	// The batch keeps the keys and values it is given until Flush: carve
 	// them out of one arena, never reused.
-	var arena []byte
+	// Sized for the batch (two index keys, a value key, an entry and a
+	// record per event, at most), so a batch of one sample does not
+	// hold a large arena.
+	need := 0
+	for j := range state {
+		if ev := state[j].cur; state[j].changed {
+			need += 3*(len(indexPrefix)+9+len(ev.Key)) + 2*(11+maxIDLen) + 6 + len(ev.Encoding.Schema) + len(ev.Payload)
+		}
+	}
+	arena := make([]byte, 0, min(need, 1<<20))
 	carve := func(b []byte) []byte {
 		if cap(arena)-len(arena) < len(b) {
 			arena = make([]byte, 0, max(64<<10, len(b)))

@@ -55,8 +55,15 @@ type Ready struct{}
 // now, answered with Running. Fault-injection tests stop them.
 type ListRunning struct{}
 
-// Running answers ListRunning: storage name → actor.
-type Running struct{ PIDs map[string]*actor.PID }
+// Running answers ListRunning: storage name → actor, and → its
+// companion (aligner) when one runs.
+type Running struct{ PIDs, Companions map[string]*actor.PID }
+
+// companionStarted tells the supervisor a storage's companion actor.
+type companionStarted struct {
+	name string
+	pid  *actor.PID
+}
 
 type supervisor struct {
 	cfg      SupervisorConfig
@@ -67,6 +74,9 @@ type supervisor struct {
 	ready    map[string]bool
 	waiters  []*actor.PID
 	live     map[string]*actor.PID // name → the running child, once declared
+	// companions: name → the last companion a storage started (it may
+	// have stopped since; ListRunning reports it while its storage runs).
+	companions map[string]*actor.PID
 }
 
 func (s *supervisor) Receive(ctx actor.Context) {
@@ -114,7 +124,18 @@ func (s *supervisor) Receive(ctx actor.Context) {
 	case *ListRunning:
 		out := make(map[string]*actor.PID, len(s.live))
 		maps.Copy(out, s.live)
-		ctx.Respond(&Running{PIDs: out})
+		comp := map[string]*actor.PID{}
+		for name, pid := range s.companions {
+			if out[name] != nil {
+				comp[name] = pid
+			}
+		}
+		ctx.Respond(&Running{PIDs: out, Companions: comp})
+	case *companionStarted:
+		if s.companions == nil {
+			s.companions = map[string]*actor.PID{}
+		}
+		s.companions[m.name] = m.pid
 	case *AwaitReady:
 		s.waiters = append(s.waiters, ctx.Sender())
 		s.wake(ctx)

@@ -1,0 +1,119 @@
+package faults
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gozenoh/zenoh"
+)
+
+type footprint struct {
+	heap       uint64
+	goroutines int
+}
+
+func measure() footprint {
+	runtime.GC()
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return footprint{heap: ms.HeapInuse, goroutines: runtime.NumGoroutine()}
+}
+
+// TestSoak (off by default: go test ./test/faults -run Soak -soak=10m)
+// runs 100 client sessions on a router with a storage for the given
+// time: each publishes on its own keys (stored), subscribes to a
+// neighbour's, and queries the storage and a queryable now and then.
+// Memory and goroutines are measured after a warm-up and at the end:
+// neither may grow beyond noise.
+func TestSoak(t *testing.T) {
+	if *soakTime <= 0 {
+		t.Skip("soak off: run with -soak=DURATION")
+	}
+	const sessions = 100
+	r := router(t)
+	clients := make([]*zenoh.Session, sessions)
+	for i := range clients {
+		clients[i] = client(t, r)
+	}
+	var received, published, queries, failed atomic.Int64
+	for i, c := range clients {
+		next := (i + 1) % sessions
+		if _, err := c.DeclareSubscriber(fmt.Sprintf("data/s%03d/**", next), zenoh.Callback(func(zenoh.Sample) { received.Add(1) })); err != nil {
+			t.Fatal(err)
+		}
+		if i%10 == 0 {
+			if _, err := c.DeclareQueryable(fmt.Sprintf("q/%03d", i), func(q *zenoh.Query) { q.Reply(q.KeyExpr(), []byte("ok")) }); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for i, c := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tick := time.NewTicker(10 * time.Millisecond)
+			defer tick.Stop()
+			for n := 0; ; n++ {
+				select {
+				case <-stop:
+					return
+				case <-tick.C:
+				}
+				// Keys cycle so that the storage stays the same size.
+				if err := c.Put(fmt.Sprintf("data/s%03d/k%d", i, n%100), []byte("payload"),
+					zenoh.WithCongestionControl(zenoh.CongestionControlBlock)); err != nil {
+					t.Error(err)
+					return
+				}
+				published.Add(1)
+				if n%100 == 0 && n > 0 {
+					sel := fmt.Sprintf("q/%03d", (i/10)*10)
+					if n%200 == 0 {
+						sel = fmt.Sprintf("data/s%03d/**", i)
+					}
+					ch, err := c.Get(context.Background(), sel, zenoh.WithTimeout(5*time.Second))
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					ok := false
+					for rep := range ch {
+						ok = ok || rep.Err == nil
+					}
+					queries.Add(1)
+					if !ok {
+						failed.Add(1)
+					}
+				}
+			}
+		}()
+	}
+	warm := min(*soakTime/5, 30*time.Second)
+	<-time.After(warm) // the warm-up is a span of time, not an event
+	start := measure()
+	t.Logf("after %v: heap %d MiB, %d goroutines, %d published, %d received",
+		warm, start.heap>>20, start.goroutines, published.Load(), received.Load())
+	<-time.After(*soakTime - warm)
+	end := measure()
+	close(stop)
+	wg.Wait()
+	t.Logf("after %v: heap %d MiB, %d goroutines, %d published, %d received, %d queries (%d failed)",
+		*soakTime, end.heap>>20, end.goroutines, published.Load(), received.Load(), queries.Load(), failed.Load())
+	if end.heap > start.heap+start.heap/4+16<<20 {
+		t.Errorf("heap grew from %d to %d MiB", start.heap>>20, end.heap>>20)
+	}
+	if end.goroutines > start.goroutines+20 {
+		t.Errorf("goroutines grew from %d to %d", start.goroutines, end.goroutines)
+	}
+	if failed.Load() > 0 {
+		t.Errorf("%d queries got no answer", failed.Load())
+	}
+}
