@@ -236,6 +236,9 @@ func TestPartitionHeals(t *testing.T) {
 	waitRouters(t, c, 2)
 	got, took := converged(t, a, b, c)
 	t.Logf("converged %v after the links came back (interval %v)", took, repl.Interval)
+	if took > 3*repl.Interval {
+		t.Errorf("converged after %v: more than three intervals", took)
+	}
 	want := 40 + 2*n + 100
 	if len(got) != want {
 		t.Errorf("%d keys after healing, want %d", len(got), want)
