@@ -98,6 +98,7 @@ func StartNode(sys *actor.ActorSystem, cfg NodeConfig) (*Node, error) {
 	if cfg.Session.BatchSize == 0 {
 		cfg.Session = session.DefaultConfig()
 	}
+
 	clock, err := hlc.NewClock(cfg.ZID, hlc.DefaultConfig())
 	if err != nil {
 		return nil, err
@@ -112,6 +113,10 @@ func StartNode(sys *actor.ActorSystem, cfg NodeConfig) (*Node, error) {
 	mcfg := session.ManagerConfig{Session: cfg.Session, Listen: cfg.Listen, Connect: cfg.Connect,
 		MaxSessions: cfg.MaxSessions, Dialer: cfg.Dialer, Scouting: cfg.Scouting, Logger: cfg.Logger}
 	mcfg.Session.ZID, mcfg.Session.WhatAmI = cfg.ZID, cfg.Mode
+	// Reassembly memory for the whole node: what one session may hold,
+	// shared by all of them.
+	mcfg.Actor.RX = session.DefaultRXConfig()
+	mcfg.Actor.RX.Node = session.NewBudget(int64(mcfg.Actor.RX.MaxBuffered))
 	n := &Node{ZID: cfg.ZID, Mode: cfg.Mode, Clock: clock, sys: sys}
 	n.Router = sys.Root.Spawn(rprops)
 	mcfg.Handler = n.Router

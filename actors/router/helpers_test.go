@@ -86,8 +86,8 @@ func decls(t testing.TB, out []Out) []decl {
 			t.Fatalf("not a Declare: %#x", o.Msg.ID)
 		}
 		d := &o.Msg.Declare
-		if d.QoS != codec.DefaultQoS {
-			t.Fatalf("Declare QoS %#x", d.QoS)
+		if d.QoS != declQoS || !d.QoS.Block() {
+			t.Fatalf("Declare QoS %#x, want data priority with Block", d.QoS)
 		}
 		ds = append(ds, decl{o.Face, d.HasInterestID, d.InterestID, d.Body.Kind, d.Body.ID,
 			d.Body.WireExpr.Scope, string(d.Body.WireExpr.Suffix), d.Body.WireExpr.Mapping})

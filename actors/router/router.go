@@ -404,6 +404,9 @@ func (a *routerActor) sendControl(ctx actor.Context) {
 	}
 	clear(a.ctrl)
 	a.ctrl = a.ctrl[:0]
+	if cap(a.ctrl) > 256 { // a burst of declarations: do not keep its size
+		a.ctrl = nil
+	}
 	for _, f := range order {
 		if dst := a.byID[f]; dst != nil {
 			ctx.Send(dst.pid, &session.Send{Msgs: per[f], Reliable: true})

@@ -222,7 +222,7 @@ func (t *Tables) OpenFace(id FaceID, info FaceInfo) ([]Out, error) {
 		// its publishers and queriers then send only where they match.
 		f.upstream = true
 		out = append(out, Out{Face: id, Msg: codec.NetworkMessage{ID: codec.MidInterest, Interest: codec.Interest{
-			ID: upstreamInterest, Mode: codec.InterestCurrentFuture, QoS: codec.DefaultQoS,
+			ID: upstreamInterest, Mode: codec.InterestCurrentFuture, QoS: declQoS,
 			Options: codec.InterestSubscribers | codec.InterestQueryables | codec.InterestTokens}}})
 	}
 	for k := range nKinds {
@@ -346,9 +346,14 @@ func fullWire(key string) codec.WireExpr {
 	return codec.WireExpr{Suffix: []byte(key), Mapping: true}
 }
 
+// declQoS is the QoS of the declarations and interests the router sends:
+// data priority, Block, as zenoh sends them: a full queue toward a slow
+// reader must hold them back, never drop them.
+var declQoS = codec.NewQoS(codec.PriorityData, true, false)
+
 func declOut(to FaceID, hasI bool, iid uint32, body codec.Declaration) Out {
 	return Out{Face: to, Msg: codec.NetworkMessage{ID: codec.MidDeclare, Declare: codec.Declare{
-		HasInterestID: hasI, InterestID: iid, QoS: codec.DefaultQoS, Body: body}}}
+		HasInterestID: hasI, InterestID: iid, QoS: declQoS, Body: body}}}
 }
 
 func finalOut(to FaceID, iid uint32) Out {

@@ -2,6 +2,7 @@ package session
 
 import (
 	"fmt"
+	"sync/atomic"
 
 	"github.com/gozenoh/zenoh/codec"
 )
@@ -29,7 +30,38 @@ type RXConfig struct {
 	// MaxBuffered bounds the reassembly memory of all channels together.
 	// A message that would go past it is dropped as oversized.
 	MaxBuffered int
+	// Node, if set, is reassembly memory shared by all the sessions of
+	// a node: a message that does not fit what the others left is
+	// dropped as oversized, so that many sessions holding unfinished
+	// messages cannot pin MaxBuffered each.
+	Node *Budget
 }
+
+// Budget is an amount of memory shared by several RXs.
+type Budget struct {
+	limit int64
+	used  atomic.Int64
+}
+
+// NewBudget returns a budget of limit bytes.
+func NewBudget(limit int64) *Budget { return &Budget{limit: limit} }
+
+// Used returns the bytes taken now.
+func (b *Budget) Used() int64 { return b.used.Load() }
+
+func (b *Budget) take(n int64) bool {
+	for {
+		u := b.used.Load()
+		if u+n > b.limit {
+			return false
+		}
+		if b.used.CompareAndSwap(u, u+n) {
+			return true
+		}
+	}
+}
+
+func (b *Budget) give(n int64) { b.used.Add(-n) }
 
 // DefaultRXConfig allows messages up to 64 MiB and 64 MiB of reassembly
 // buffers in all.
@@ -120,6 +152,9 @@ func NewRX(est Established, cfg RXConfig) (*RX, error) {
 
 // Stats returns the counters.
 func (rx *RX) Stats() Stats { return rx.stats }
+
+// Config returns the limits rx applies.
+func (rx *RX) Config() RXConfig { return rx.cfg }
 
 // Buffered is the memory the reassembly buffers hold, at most
 // RXConfig.MaxBuffered.
@@ -257,7 +292,18 @@ func (rx *RX) abort(ch *rxChannel, skip bool) {
 
 func (rx *RX) release(ch *rxChannel) {
 	rx.held -= cap(ch.buf)
+	if rx.cfg.Node != nil {
+		rx.cfg.Node.give(int64(cap(ch.buf)))
+	}
 	ch.buf = nil
+}
+
+// Close returns every reassembly buffer (to the node's budget): the
+// session ended.
+func (rx *RX) Close() {
+	for i := range rx.ch {
+		rx.abort(&rx.ch[i], false)
+	}
 }
 
 // grow makes room for need bytes in ch's buffer. It grows geometrically,
@@ -282,6 +328,12 @@ func (rx *RX) grow(ch *rxChannel, need int) bool {
 		}
 		c = min(max(2*old, need, 1024), rx.cfg.MaxMessage, rx.cfg.MaxBuffered-(rx.held-old))
 		if c < need {
+			return false
+		}
+	}
+	if b := rx.cfg.Node; b != nil && !b.take(int64(c-old)) {
+		// The node's budget is short: ask only for what is needed.
+		if c = need; !b.take(int64(c - old)) {
 			return false
 		}
 	}

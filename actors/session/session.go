@@ -54,8 +54,10 @@ func (c *ActorConfig) fill() {
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
-	if c.RX == (RXConfig{}) {
+	if c.RX.MaxMessage == 0 && c.RX.MaxBuffered == 0 {
+		node := c.RX.Node
 		c.RX = DefaultRXConfig()
+		c.RX.Node = node
 	}
 	if c.TX == (TXConfig{}) {
 		c.TX = DefaultTXConfig()
@@ -183,6 +185,9 @@ func (s *sessionActor) Receive(ctx actor.Context) {
 		ctx.Respond(s.stats())
 	case *actor.Stopping:
 		s.stopped(ctx)
+		if s.rx != nil {
+			s.rx.Close()
+		}
 	}
 }
 
@@ -475,9 +480,14 @@ func (s *sessionActor) dataBatch(r *Received, b []byte) error {
 					Reliable: f.Reliable, Priority: f.Priority})
 			}
 		case codec.MidFragment:
+			over := s.rx.Stats().Oversized
 			msg, rel, err := s.rx.Fragment(&s.tm.Fragment)
 			if err != nil {
 				return err
+			}
+			if s.rx.Stats().Oversized != over {
+				s.cfg.Logger.Warn("dropping a fragmented message: over the reassembly limit",
+					"peer", s.est.ZID, "limit", s.rx.Config().MaxMessage, "dropped", s.rx.Stats().Oversized)
 			}
 			if msg != nil {
 				r.Whole = append(r.Whole, Reassembled{Msg: append([]byte(nil), msg...),
