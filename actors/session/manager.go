@@ -116,10 +116,14 @@ func ManagerProps(cfg ManagerConfig) (*actor.Props, error) {
 }
 
 type manager struct {
-	cfg       ManagerConfig
-	acceptor  *Acceptor
-	sessions  map[codec.ZenohID]*actor.PID // established, by peer
-	pending   map[string]bool              // accepted sessions in handshake, by PID id
+	cfg      ManagerConfig
+	acceptor *Acceptor
+	sessions map[codec.ZenohID]*actor.PID // established, by peer
+	pending  map[string]bool              // accepted sessions in handshake, by PID id
+	// refusing: a refusal was logged less than a second ago; refused
+	// counts those since, logged by refusedSummary.
+	refusing  bool
+	refused   int
 	listening []link.Endpoint
 	failed    []error
 	listeners []*actor.PID
@@ -165,6 +169,8 @@ func (m *manager) Receive(ctx actor.Context) {
 	case *link.ListenFailed:
 		m.cfg.Logger.Error("cannot listen", "endpoint", msg.Endpoint.String(), "err", msg.Err)
 		m.failed = append(m.failed, fmt.Errorf("listen %s: %w", msg.Endpoint, msg.Err))
+	case *refusedSummary:
+		m.summarizeRefused(ctx)
 	case *link.Accepted:
 		m.accepted(ctx, msg)
 	case *Opened:
@@ -284,10 +290,34 @@ func (m *manager) sessionConfig(ctx actor.Context, acc *Acceptor) ActorConfig {
 	return c
 }
 
+// refusedSummary logs the connections refused in the last second.
+type refusedSummary struct{}
+
+func (m *manager) summarizeRefused(ctx actor.Context) {
+	if m.refused == 0 {
+		m.refusing = false
+		return
+	}
+	m.cfg.Logger.Warn("refused connections: too many handshakes in progress",
+		"limit", m.cfg.MaxHandshakes, "refused", m.refused, "within", time.Second)
+	m.refused = 0
+	self, sys := ctx.Self(), ctx.ActorSystem()
+	time.AfterFunc(time.Second, func() { sys.Root.Send(self, &refusedSummary{}) })
+}
+
 func (m *manager) accepted(ctx actor.Context, a *link.Accepted) {
 	if len(m.pending) >= m.cfg.MaxHandshakes {
-		m.cfg.Logger.Warn("refusing connection: too many handshakes in progress",
-			"remote", a.Info.Remote, "limit", m.cfg.MaxHandshakes)
+		// The first refusal is logged at once, the next ones once a
+		// second with their count: a flood must not flood the log.
+		if !m.refusing {
+			m.refusing = true
+			m.cfg.Logger.Warn("refusing connections: too many handshakes in progress",
+				"remote", a.Info.Remote, "limit", m.cfg.MaxHandshakes, "refused", 1)
+			self, sys := ctx.Self(), ctx.ActorSystem()
+			time.AfterFunc(time.Second, func() { sys.Root.Send(self, &refusedSummary{}) })
+		} else {
+			m.refused++
+		}
 		_ = a.Conn.Close()
 		return
 	}

@@ -30,7 +30,7 @@ const (
 // file descriptors and goroutines return to where they were.
 func TestConnectionFlood(t *testing.T) {
 	const conns = 5000
-	const refusedLine = "refusing connection: too many handshakes in progress"
+	const refusedLine = "too many handshakes in progress" // logged once, then once a second with a count
 	const timeoutLine = "handshake timed out"
 	logger, logs := newLogger(refusedLine, timeoutLine, "[ACTOR] Recovering")
 	r, loc := startRouter(t, logger)
@@ -72,7 +72,7 @@ func TestConnectionFlood(t *testing.T) {
 	}
 	peakFD := openFDs(t)
 
-	// Those beyond MaxHandshakes are refused at once, one log line each.
+	// Those beyond MaxHandshakes are refused at once, logged with their count.
 	wantRefused := conns - maxHandshakes - int(dialErrs.Load())
 	refused := logs.waitCount(refusedLine, wantRefused, wait)
 	refusedIn := time.Since(start)

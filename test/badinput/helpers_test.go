@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -63,7 +64,7 @@ func (s *logSink) Write(p []byte) (int, error) {
 	s.lines++
 	for i, w := range s.watch {
 		if bytes.Contains(p, []byte(w)) {
-			s.counts[i]++
+			s.counts[i] += eventsIn(p)
 			if s.first[i] == "" {
 				s.first[i] = strings.TrimSpace(string(p))
 			}
@@ -76,7 +77,25 @@ func (s *logSink) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// count returns how many lines contained w (one of the watched strings)
+// eventsIn returns how many events a log line stands for: the value of
+// its refused= attribute (rate-limited lines summarize several), else 1.
+func eventsIn(line []byte) int {
+	_, rest, ok := bytes.Cut(line, []byte(" refused="))
+	if !ok {
+		return 1
+	}
+	end := bytes.IndexAny(rest, " \n")
+	if end < 0 {
+		end = len(rest)
+	}
+	n, err := strconv.Atoi(string(rest[:end]))
+	if err != nil || n < 1 {
+		return 1
+	}
+	return n
+}
+
+// count returns how many events the lines containing w stand for (one of the watched strings)
 // and the first of them.
 func (s *logSink) count(w string) (int, string) {
 	s.mu.Lock()
