@@ -714,5 +714,5 @@ func (a slogAdapter) log(level slog.Level, format string, args []any) {
 
 func (a slogAdapter) Errorf(f string, v ...any)   { a.log(slog.LevelError, f, v) }
 func (a slogAdapter) Warningf(f string, v ...any) { a.log(slog.LevelWarn, f, v) }
-func (a slogAdapter) Infof(f string, v ...any)    { a.log(slog.LevelInfo, f, v) }
+func (a slogAdapter) Infof(f string, v ...any)    { a.log(slog.LevelDebug, f, v) } // badger is chatty at info
 func (a slogAdapter) Debugf(f string, v ...any)   { a.log(slog.LevelDebug, f, v) }
