@@ -4,8 +4,8 @@
 // runs in this process). It prints a markdown table and writes it, with a
 // PNG chart, under results/.
 //
-//	cd bench && go run .            # the full run, under 5 minutes
-//	go run -C bench . -quick        # the same from the repository root, shorter
+//	go run ./bench                  # from the repository root (go.work): the full run, under 5 minutes
+//	cd bench && go run . -quick     # the same from bench/, shorter
 //
 // zenoh-pico runs when $ZPICO_PATCHED or $ZPICO_EXAMPLES names its
 // examples build folder; otherwise it is skipped with a note.
@@ -68,7 +68,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	quick := fs.Bool("quick", false, "shorter run: 1 s windows, 1000 round trips")
 	only := fs.String("only", "", "comma-separated `systems` to run (default all): "+systemIDs()+"; gozenoh and pico name both of theirs")
 	payloads := fs.String("payloads", "8,64,1024,8192", "comma-separated payload `sizes` in bytes")
-	out := fs.String("out", "results/bench.png", "`file` of the PNG chart")
+	out := fs.String("out", "", "`file` of the PNG chart (default results/bench.png in the bench folder)")
 	md := fs.String("md", "", "`file` of the markdown table (default bench.md beside -out)")
 	node := fs.String("node", "", "prebuilt node `binary` (default: build ../cmd/node)")
 	warm := fs.Duration("warmup", 0, "throughput warm-up from the first message (default 1s)")
@@ -76,7 +76,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	verbose := fs.Bool("v", false, "print each child's last output lines after each workload")
 	rounds := fs.Int("rounds", 0, "measured ping-pong round trips (default 5000, -quick 1000)")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: go run . [flags]   (in bench/; or go run -C bench . from the repository root)\n\n"+
+		fmt.Fprintf(stderr, "usage: go run ./bench [flags]   (from the repository root; or go run . in bench/)\n\n"+
 			"Compares gozenoh (peer to peer and through a router), NATS and zenoh-pico on loopback.\n\nflags:\n")
 		fs.PrintDefaults()
 	}
@@ -102,6 +102,14 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	}
 	if *rounds > 0 {
 		o.set.rounds = *rounds
+	}
+	if o.out == "" {
+		// results/ of the bench folder, wherever the harness runs from
+		// (go run ./bench from the root, or go run . in bench/).
+		o.out = filepath.Join("results", "bench.png")
+		if root, err := findRepoRoot(); err == nil {
+			o.out = filepath.Join(root, "bench", "results", "bench.png")
+		}
 	}
 	if o.md == "" {
 		o.md = filepath.Join(filepath.Dir(o.out), "bench.md")
