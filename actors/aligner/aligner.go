@@ -104,6 +104,7 @@ type running struct {
 	req     uint32 // id of the outstanding query
 	replied bool   // a reply to it came
 	started time.Time
+	sent    time.Time // when the outstanding query went
 }
 
 type alignerActor struct {
@@ -119,6 +120,8 @@ type alignerActor struct {
 	aligns map[string]*running
 	byReq  map[uint32]*running
 	nextID uint32
+	// stopping: the actor is stopping and has detached from the router.
+	stopping bool
 }
 
 func (a *alignerActor) Receive(ctx actor.Context) {
@@ -137,8 +140,15 @@ func (a *alignerActor) Receive(ctx actor.Context) {
 		a.expire()
 		a.arm()
 	case *session.Send:
+		if a.stopping { // the router released the buffers when told of the stop
+			if m.Done != nil {
+				m.Done()
+			}
+			return
+		}
 		a.routed(ctx, m)
 	case *actor.Stopping:
+		a.stopping = true
 		if a.timer != nil {
 			a.timer.Stop()
 		}
@@ -276,7 +286,7 @@ func (a *alignerActor) request(ctx actor.Context, r *running) {
 		return
 	}
 	a.nextID++
-	r.req, r.replied = a.nextID, false
+	r.req, r.replied, r.sent = a.nextID, false, time.Now()
 	a.cfg.Logger.Debug("aligner: request", "storage", a.cfg.Name, "replica", r.replica, "kind", req.Kind.String(), "id", r.req)
 	a.byReq[r.req] = r
 	a.cfg.Stats.Requests.Add(1)
@@ -348,12 +358,13 @@ func (a *alignerActor) final(ctx actor.Context, id uint32) {
 	}
 }
 
-// expire gives up alignments stuck far beyond the query timeout (the
-// router always ends a query, so this only guards against bugs).
+// expire gives up alignments whose query has gone unanswered for twice
+// the query timeout: its ResponseFinal was lost with a session, and the
+// next digest of that replica must be able to start a new alignment.
 func (a *alignerActor) expire() {
 	for _, r := range a.aligns {
-		if time.Since(r.started) > 100*a.cfg.RequestTimeout {
-			a.abandon(r, "too long", nil)
+		if time.Since(r.sent) > 2*a.cfg.RequestTimeout {
+			a.abandon(r, "no final reply", nil)
 		}
 	}
 }

@@ -149,6 +149,15 @@ func (a *storageActor) Receive(ctx actor.Context) {
 		a.face, a.ready = m.Face, true
 		a.declare(ctx)
 	case *session.Send:
+		if a.stopping {
+			// While it waits for its companion to stop, an actor still
+			// gets user messages; the router, told of the stop, has
+			// already released their buffers.
+			if m.Done != nil {
+				m.Done()
+			}
+			return
+		}
 		a.routed(ctx, m)
 	case *ApplyEvents:
 		a.applyFetched(ctx, m)

@@ -13,6 +13,7 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/gozenoh/zenoh"
+	"github.com/gozenoh/zenoh/test/faultproxy"
 )
 
 // window is a span during which a fault could lose messages.
@@ -23,24 +24,29 @@ type window struct {
 }
 
 // TestFaultInjection runs a triangle of three routers, each with a
-// replicated storage on data/**, and clients: a publisher on A sending
-// numbered samples (reliable, Block), a subscriber on C, a queryable on B
-// and a querier on C. While the traffic runs, it kills, at random
-// routers and moments, the link actor of a router-to-router session, a
-// whole session actor, a storage actor and an aligner actor, in turn,
-// -faults.rounds times each. After each kill it waits until the node has
+// replicated storage on data/**, C linked to A and B through fault
+// proxies, and clients: a publisher on A sending numbered samples
+// (reliable, Block), a subscriber on C, a queryable on B and a querier
+// on C. While the traffic runs, it kills, at random routers and moments,
+// the link actor of a router-to-router session, a whole session actor, a
+// storage actor and an aligner actor; it stalls a proxied link, delays
+// it, and cuts it; in turn, -faults.rounds times each. After each kill it waits until the node has
 // recovered by itself: its router sessions re-established and a fresh
 // sample routed to the subscriber, or the storage (aligner) running
 // again.
 //
 // At the end: every sample published outside the windows of the link
-// and session kills was delivered; what was lost inside is reported and
+// and session kills and the cuts was delivered (stalls and delays lose
+// nothing); what was lost inside is reported and
 // stays below what was published in those windows; the three storages
 // converge to identical contents; queries work.
 func TestFaultInjection(t *testing.T) {
 	a := router(t)
 	b := router(t, locator(t, a))
-	c := router(t, locator(t, a), locator(t, b))
+	// C reaches A and B through fault proxies.
+	pa, pb := proxy(t, a), proxy(t, b)
+	proxies := []*faultproxy.Proxy{pa, pb}
+	c := router(t, pa.Endpoint(), pb.Endpoint())
 	nodes := []*zenoh.Session{a, b, c}
 	for _, n := range nodes {
 		poll(t, "the triangle", func() bool { return routers(t, n) == 2 })
@@ -126,7 +132,7 @@ func TestFaultInjection(t *testing.T) {
 
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
 	var windows []window
-	kinds := []string{"link", "session", "storage", "aligner"}
+	kinds := []string{"link", "session", "storage", "aligner", "stall", "delay", "cut"}
 	for round := range *rounds {
 		for _, kind := range kinds {
 			<-time.After(time.Duration(50+rng.IntN(200)) * time.Millisecond) // a random moment in the traffic
@@ -146,6 +152,24 @@ func TestFaultInjection(t *testing.T) {
 					victim = links[j]
 				}
 				tg.Sys.Root.Stop(victim)
+				for _, m := range nodes {
+					poll(t, "sessions re-established", func() bool { return routers(t, m) == 2 })
+				}
+				probe--
+				poll(t, "a route from A to C again", routed)
+			case "stall", "delay":
+				// The links stay up: nothing may be lost.
+				px := proxies[rng.IntN(len(proxies))]
+				if kind == "stall" {
+					px.Stall(true)
+				} else {
+					px.SetDelay(30 * time.Millisecond)
+				}
+				<-time.After(300 * time.Millisecond) // the fault lasts this long
+				px.Stall(false)
+				px.SetDelay(0)
+			case "cut":
+				proxies[rng.IntN(len(proxies))].Cut()
 				for _, m := range nodes {
 					poll(t, "sessions re-established", func() bool { return routers(t, m) == 2 })
 				}
@@ -172,7 +196,7 @@ func TestFaultInjection(t *testing.T) {
 			}
 			w.end = time.Now()
 			windows = append(windows, w)
-			t.Logf("round %d: killed the %s of node %d; recovered in %v", round, kind, i, w.end.Sub(w.start).Round(time.Millisecond))
+			t.Logf("round %d: %s at node %d; recovered in %v", round, kind, i, w.end.Sub(w.start).Round(time.Millisecond))
 		}
 	}
 	<-time.After(200 * time.Millisecond) // traffic after the last recovery
@@ -185,14 +209,16 @@ func TestFaultInjection(t *testing.T) {
 	poll(t, "the last sample", func() bool { return got.has(sent - 1) })
 
 	// Losses: only while a link or a session was down, counting what was
-	// queued toward it just before (200 ms).
+	// queued toward it just before, and what the mesh's routes, still
+	// converging after the new session, sent the old way just after
+	// (200 ms each side).
 	const slack = 200 * time.Millisecond
 	lost, outside := 0, 0
 	inWindows := 0
 	for n, at := range sentAt {
 		var in bool
 		for _, w := range windows {
-			if (w.kind == "link" || w.kind == "session") && !at.Before(w.start.Add(-slack)) && !at.After(w.end) {
+			if (w.kind == "link" || w.kind == "session" || w.kind == "cut") && !at.Before(w.start.Add(-slack)) && !at.After(w.end.Add(slack)) {
 				in = true
 				break
 			}
@@ -207,7 +233,13 @@ func TestFaultInjection(t *testing.T) {
 		if !in {
 			outside++
 			if outside <= 10 {
-				t.Errorf("sample %d, sent at %v, lost outside any link or session fault", n, at.Format("15:04:05.000"))
+				near := "none"
+				for _, w := range windows {
+					if at.After(w.start.Add(-2*time.Second)) && at.Before(w.end.Add(2*time.Second)) {
+						near = fmt.Sprintf("%s of node %d from %v to %v", w.kind, w.node, w.start.Format("15:04:05.000"), w.end.Format("15:04:05.000"))
+					}
+				}
+				t.Errorf("sample %d, sent at %v, lost outside any link, session or cut fault (nearest fault: %s)", n, at.Format("15:04:05.000"), near)
 			}
 		}
 	}

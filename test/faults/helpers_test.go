@@ -21,6 +21,7 @@ import (
 	"github.com/gozenoh/zenoh/actors/storage"
 	"github.com/gozenoh/zenoh/codec"
 	ifaults "github.com/gozenoh/zenoh/internal/faults"
+	"github.com/gozenoh/zenoh/test/faultproxy"
 )
 
 var (
@@ -63,6 +64,16 @@ func router(t testing.TB, connect ...string) *zenoh.Session {
 	r := repl
 	cfg.Storages = map[string]zenoh.StorageConfig{"data": {KeyExpr: "data/**", Volume: "memory", Replication: &r}}
 	return open(t, cfg)
+}
+
+func proxy(t testing.TB, to *zenoh.Session) *faultproxy.Proxy {
+	t.Helper()
+	p, err := faultproxy.New(strings.TrimPrefix(locator(t, to), "tcp/"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	return p
 }
 
 func client(t testing.TB, to *zenoh.Session) *zenoh.Session {
