@@ -131,7 +131,13 @@ func Open(o Options) (*Store, error) {
 		// Writers are serialised by Store.mu, and the batches read
 		// nothing: conflict tracking would be pure cost.
 		WithDetectConflicts(false).
-		WithMetricsEnabled(false)
+		WithMetricsEnabled(false).
+		// Badger's defaults (five 64 MiB memtables, a 256 MiB block
+		// cache) suit a database server; a node runs storages beside
+		// its routing, so each gets a smaller, still bounded share.
+		WithMemTableSize(16 << 20).
+		WithNumMemtables(3).
+		WithBlockCacheSize(32 << 20)
 	db, err := badger.Open(bo)
 	if err != nil {
 		return nil, fmt.Errorf("storage: open badger: %w", err)

@@ -55,6 +55,12 @@ func open(t testing.TB, cfg zenoh.Config) *zenoh.Session {
 // data/**, connecting to connect.
 func router(t testing.TB, connect ...string) *zenoh.Session {
 	t.Helper()
+	return routerIn(t, "", connect...)
+}
+
+// routerIn is router with a badger storage under dataDir ("": memory).
+func routerIn(t testing.TB, dataDir string, connect ...string) *zenoh.Session {
+	t.Helper()
 	cfg := zenoh.DefaultConfig()
 	cfg.Mode = zenoh.ModeRouter
 	cfg.MulticastScouting = false
@@ -62,7 +68,11 @@ func router(t testing.TB, connect ...string) *zenoh.Session {
 	cfg.Connect = connect
 	cfg.QueryTimeout = 3 * time.Second
 	r := repl
-	cfg.Storages = map[string]zenoh.StorageConfig{"data": {KeyExpr: "data/**", Volume: "memory", Replication: &r}}
+	volume := "memory"
+	if dataDir != "" {
+		cfg.DataDir, volume = dataDir, "badger"
+	}
+	cfg.Storages = map[string]zenoh.StorageConfig{"data": {KeyExpr: "data/**", Volume: volume, Replication: &r}}
 	return open(t, cfg)
 }
 

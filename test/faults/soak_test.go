@@ -26,7 +26,7 @@ func measure() footprint {
 }
 
 // TestSoak (off by default: go test ./test/faults -run Soak -soak=10m)
-// runs 100 client sessions on a router with a storage for the given
+// runs 100 client sessions on a router with a badger storage for the given
 // time: each publishes on its own keys (stored), subscribes to a
 // neighbour's, and queries the storage and a queryable now and then.
 // Memory and goroutines are measured after a warm-up and at the end:
@@ -36,7 +36,7 @@ func TestSoak(t *testing.T) {
 		t.Skip("soak off: run with -soak=DURATION")
 	}
 	const sessions = 100
-	r := router(t)
+	r := routerIn(t, t.TempDir()) // on disk: badger's tables are not the heap
 	clients := make([]*zenoh.Session, sessions)
 	for i := range clients {
 		clients[i] = client(t, r)
