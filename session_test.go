@@ -27,7 +27,7 @@ func TestMain(m *testing.M) {
 const testWait = 10 * time.Second
 
 // open opens a session closed when the test ends.
-func openTest(t *testing.T, cfg Config) *Session {
+func openTest(t testing.TB, cfg Config) *Session {
 	t.Helper()
 	cfg.MulticastScouting = false
 	if cfg.Logger == nil {
@@ -43,7 +43,7 @@ func openTest(t *testing.T, cfg Config) *Session {
 	return s
 }
 
-func locatorOf(t *testing.T, s *Session) string {
+func locatorOf(t testing.TB, s *Session) string {
 	t.Helper()
 	info, err := s.Info()
 	if err != nil || len(info.Locators) == 0 {

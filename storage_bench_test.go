@@ -8,34 +8,14 @@ import (
 	"time"
 )
 
-// BenchmarkStorageFromRemotePublisher: samples of 64 B published by a
-// client through a router into the router's storage (memory volume, or
-// badger with -storage-volume=badger is not wired: memory keeps the
-// figure about the node, not the disk). Reports stored samples/s.
+// BenchmarkStorageFromRemotePublisher: samples of 64 B on 10,000 keys
+// published by a client (Block) through a router into the router's
+// storage, on a memory and on a badger volume. Reports stored samples/s
+// and the samples per badger batch.
 func BenchmarkStorageFromRemotePublisher(b *testing.B) {
 	for _, volume := range []string{"memory", "badger"} {
 		b.Run(volume, func(b *testing.B) {
-			cfg := DefaultConfig()
-			cfg.Mode = ModeRouter
-			cfg.MulticastScouting = false
-			cfg.Listen = []string{"tcp/127.0.0.1:0"}
-			cfg.DataDir = b.TempDir()
-			cfg.Storages = map[string]StorageConfig{"bench": {KeyExpr: "bench/**", Volume: volume}}
-			r, err := Open(context.Background(), cfg)
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer r.Close()
-			info, _ := r.Info()
-			ccfg := DefaultConfig()
-			ccfg.Mode = ModeClient
-			ccfg.MulticastScouting = false
-			ccfg.Connect = info.Locators
-			c, err := Open(context.Background(), ccfg)
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer c.Close()
+			r, c := storageWithClient(b, "bench", "bench/**", volume)
 			keys := make([]string, 10000)
 			for i := range keys {
 				keys[i] = fmt.Sprintf("bench/%d/%d", i%100, i)
@@ -67,27 +47,7 @@ func BenchmarkStorageFromRemotePublisher(b *testing.B) {
 // TCP, for one key and for 10,000 keys (selector/**), and reports the
 // median and 99th percentile round trip of a Get until its last reply.
 func BenchmarkStorageQuery(b *testing.B) {
-	cfg := DefaultConfig()
-	cfg.Mode = ModeRouter
-	cfg.MulticastScouting = false
-	cfg.Listen = []string{"tcp/127.0.0.1:0"}
-	cfg.DataDir = b.TempDir()
-	cfg.Storages = map[string]StorageConfig{"q": {KeyExpr: "q/**", Volume: "badger"}}
-	r, err := Open(context.Background(), cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer r.Close()
-	info, _ := r.Info()
-	ccfg := DefaultConfig()
-	ccfg.Mode = ModeClient
-	ccfg.MulticastScouting = false
-	ccfg.Connect = info.Locators
-	c, err := Open(context.Background(), ccfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer c.Close()
+	r, c := storageWithClient(b, "q", "q/**", "badger")
 	payload := make([]byte, 64)
 	const n = 10000
 	for i := range n {
@@ -98,13 +58,7 @@ func BenchmarkStorageQuery(b *testing.B) {
 	if err := c.Put("q/one", payload); err != nil {
 		b.Fatal(err)
 	}
-	st := r.storageStats["q"]
-	for deadline := time.Now().Add(time.Minute); st.Stored.Load() < n+1; {
-		if time.Now().After(deadline) {
-			b.Fatalf("stored %d of %d", st.Stored.Load(), n+1)
-		}
-		<-time.After(time.Millisecond) // the storage has no completion event
-	}
+	waitStored(b, r.storageStats["q"], n+1)
 	for _, tc := range []struct {
 		name, selector string
 		want           int

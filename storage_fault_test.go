@@ -31,7 +31,7 @@ func runningStorage(t *testing.T, s *Session, name string, not *actor.PID) *acto
 }
 
 // waitStored waits until the storage has applied at least n events.
-func waitStored(t *testing.T, st *storage.Stats, n uint64) {
+func waitStored(t testing.TB, st *storage.Stats, n uint64) {
 	t.Helper()
 	deadline := time.Now().Add(testWait)
 	for st.Stored.Load() < n {
@@ -50,19 +50,8 @@ func waitStored(t *testing.T, st *storage.Stats, n uint64) {
 // the last restart is all stored. Samples routed to the storage while it
 // was down are lost to it (the aligner's job): the test reports how many.
 func TestStorageKilledUnderLoad(t *testing.T) {
-	cfg := DefaultConfig()
-	cfg.Mode = ModeRouter
-	cfg.MulticastScouting = false
-	cfg.Listen = []string{"tcp/127.0.0.1:0"}
-	cfg.DataDir = t.TempDir()
-	cfg.Storages = map[string]StorageConfig{"k": {KeyExpr: "kill/**", Volume: "badger"}}
-	r := openTest(t, cfg)
+	r, c := storageWithClient(t, "k", "kill/**", "badger")
 	st := r.storageStats["k"]
-	ccfg := DefaultConfig()
-	ccfg.Mode = ModeClient
-	ccfg.MulticastScouting = false
-	ccfg.Connect = []string{locatorOf(t, r)}
-	c := openTest(t, ccfg)
 
 	// The client publishes distinct keys until told to stop; the storage
 	// is stopped each time it has stored 1,000 more since it started.

@@ -72,6 +72,23 @@ func TestStorageThroughTheAPI(t *testing.T) {
 	storageGet(t, r2, "st/b?_time=[now(1h)..]", nil)
 }
 
+// storageWithClient opens a router with one storage, name on keyExpr in
+// volume (badger under a temporary directory, or memory), and a client
+// connected to it.
+func storageWithClient(t testing.TB, name, keyExpr, volume string) (r, c *Session) {
+	t.Helper()
+	cfg := DefaultConfig()
+	cfg.Mode = ModeRouter
+	cfg.Listen = []string{"tcp/127.0.0.1:0"}
+	cfg.DataDir = t.TempDir()
+	cfg.Storages = map[string]StorageConfig{name: {KeyExpr: keyExpr, Volume: volume}}
+	r = openTest(t, cfg)
+	ccfg := DefaultConfig()
+	ccfg.Mode = ModeClient
+	ccfg.Connect = []string{locatorOf(t, r)}
+	return r, openTest(t, ccfg)
+}
+
 // storageRouter opens a router with the given storages (memory volumes).
 func storageRouter(t *testing.T, storages map[string]StorageConfig) *Session {
 	t.Helper()

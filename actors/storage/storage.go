@@ -98,6 +98,13 @@ type storageActor struct {
 
 type startCompanion struct{}
 
+// call calls f, if set.
+func call(f func()) {
+	if f != nil {
+		f()
+	}
+}
+
 func (a *storageActor) startCompanion(ctx actor.Context) {
 	if a.cfg.Companion == nil || a.store == nil || a.companion != nil {
 		return
@@ -111,11 +118,7 @@ func (a *storageActor) startCompanion(ctx actor.Context) {
 // applyFetched applies events an aligner fetched: valid ones within the
 // storage's key expression, with their own timestamps.
 func (a *storageActor) applyFetched(ctx actor.Context, m *ApplyEvents) {
-	defer func() {
-		if m.Done != nil {
-			m.Done()
-		}
-	}()
+	defer call(m.Done)
 	if a.store == nil {
 		return
 	}
@@ -153,9 +156,7 @@ func (a *storageActor) Receive(ctx actor.Context) {
 			// While it waits for its companion to stop, an actor still
 			// gets user messages; the router, told of the stop, has
 			// already released their buffers.
-			if m.Done != nil {
-				m.Done()
-			}
+			call(m.Done)
 			return
 		}
 		a.routed(ctx, m)
@@ -245,11 +246,7 @@ type storageReady struct{ name string }
 // routed stores the samples of one Send in one batch and answers its
 // queries.
 func (a *storageActor) routed(ctx actor.Context, m *session.Send) {
-	defer func() {
-		if m.Done != nil {
-			m.Done()
-		}
-	}()
+	defer call(m.Done)
 	if a.store == nil {
 		return
 	}

@@ -1,7 +1,6 @@
 package faults
 
 import (
-	"context"
 	"fmt"
 	"math/rand/v2"
 	"strconv"
@@ -13,6 +12,7 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/gozenoh/zenoh"
+	"github.com/gozenoh/zenoh/internal/nodetest"
 	"github.com/gozenoh/zenoh/test/faultproxy"
 )
 
@@ -42,14 +42,14 @@ type window struct {
 // converge to identical contents; queries work.
 func TestFaultInjection(t *testing.T) {
 	a := router(t)
-	b := router(t, locator(t, a))
+	b := router(t, nodetest.Locator(t, a))
 	// C reaches A and B through fault proxies.
-	pa, pb := proxy(t, a), proxy(t, b)
+	pa, pb := nodetest.Proxy(t, a), nodetest.Proxy(t, b)
 	proxies := []*faultproxy.Proxy{pa, pb}
 	c := router(t, pa.Endpoint(), pb.Endpoint())
 	nodes := []*zenoh.Session{a, b, c}
 	for _, n := range nodes {
-		poll(t, "the triangle", func() bool { return routers(t, n) == 2 })
+		poll(t, "the triangle", func() bool { return nodetest.Routers(t, n) == 2 })
 	}
 	pub, sub, qbl, qry := client(t, a), client(t, c), client(t, b), client(t, c)
 
@@ -113,14 +113,10 @@ func TestFaultInjection(t *testing.T) {
 				return
 			case <-tick.C:
 			}
-			ch, err := qry.Get(context.Background(), "q/b", zenoh.WithTimeout(2*time.Second))
+			ok, err := answered(qry, "q/b", 2*time.Second)
 			if err != nil {
 				t.Error(err)
 				return
-			}
-			ok := false
-			for rep := range ch {
-				ok = ok || rep.Err == nil
 			}
 			if ok {
 				queriesOK.Add(1)
@@ -153,7 +149,7 @@ func TestFaultInjection(t *testing.T) {
 				}
 				tg.Sys.Root.Stop(victim)
 				for _, m := range nodes {
-					poll(t, "sessions re-established", func() bool { return routers(t, m) == 2 })
+					poll(t, "sessions re-established", func() bool { return nodetest.Routers(t, m) == 2 })
 				}
 				probe--
 				poll(t, "a route from A to C again", routed)
@@ -171,7 +167,7 @@ func TestFaultInjection(t *testing.T) {
 			case "cut":
 				proxies[rng.IntN(len(proxies))].Cut()
 				for _, m := range nodes {
-					poll(t, "sessions re-established", func() bool { return routers(t, m) == 2 })
+					poll(t, "sessions re-established", func() bool { return nodetest.Routers(t, m) == 2 })
 				}
 				probe--
 				poll(t, "a route from A to C again", routed)
@@ -252,17 +248,11 @@ func TestFaultInjection(t *testing.T) {
 		t.Errorf("lost %d, more than the %d sent during faults", lost, inWindows)
 	}
 
-	final := converged(t, a, b, c)
+	final, _ := nodetest.Converged(t, wait, "data/**", a, b, c)
 	t.Logf("the three storages converged: %d keys", len(final))
-	ch, err := qry.Get(context.Background(), "q/b", zenoh.WithTimeout(5*time.Second))
-	if err != nil {
+	if ok, err := answered(qry, "q/b", 5*time.Second); err != nil {
 		t.Fatal(err)
-	}
-	ok := false
-	for rep := range ch {
-		ok = ok || rep.Err == nil
-	}
-	if !ok {
+	} else if !ok {
 		t.Error("no answer to a query after the faults")
 	}
 }

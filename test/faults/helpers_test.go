@@ -21,7 +21,7 @@ import (
 	"github.com/gozenoh/zenoh/actors/storage"
 	"github.com/gozenoh/zenoh/codec"
 	ifaults "github.com/gozenoh/zenoh/internal/faults"
-	"github.com/gozenoh/zenoh/test/faultproxy"
+	"github.com/gozenoh/zenoh/internal/nodetest"
 )
 
 var (
@@ -76,32 +76,13 @@ func routerIn(t testing.TB, dataDir string, connect ...string) *zenoh.Session {
 	return open(t, cfg)
 }
 
-func proxy(t testing.TB, to *zenoh.Session) *faultproxy.Proxy {
-	t.Helper()
-	p, err := faultproxy.New(strings.TrimPrefix(locator(t, to), "tcp/"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Close() })
-	return p
-}
-
 func client(t testing.TB, to *zenoh.Session) *zenoh.Session {
 	t.Helper()
 	cfg := zenoh.DefaultConfig()
 	cfg.Mode = zenoh.ModeClient
 	cfg.MulticastScouting = false
-	cfg.Connect = []string{locator(t, to)}
+	cfg.Connect = []string{nodetest.Locator(t, to)}
 	return open(t, cfg)
-}
-
-func locator(t testing.TB, s *zenoh.Session) string {
-	t.Helper()
-	info, err := s.Info()
-	if err != nil || len(info.Locators) == 0 {
-		t.Fatalf("no locator: %v", err)
-	}
-	return info.Locators[0]
 }
 
 // poll waits until cond holds (the conditions here have no event).
@@ -114,15 +95,6 @@ func poll(t testing.TB, what string, cond func() bool) {
 		}
 		<-time.After(10 * time.Millisecond)
 	}
-}
-
-func routers(t testing.TB, s *zenoh.Session) int {
-	t.Helper()
-	info, err := s.Info()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return len(info.Routers)
 }
 
 func target(t testing.TB, s *zenoh.Session) ifaults.Target {
@@ -168,59 +140,6 @@ func running(t testing.TB, s *zenoh.Session) (st, al *actor.PID) {
 	return r.PIDs["data"], r.Companions["data"]
 }
 
-// contents is one storage's visible contents: key → "value@timestamp".
-type contents map[string]string
-
-// dumps queries every storage on data/** through s; nil when one
-// answered with an error.
-func dumps(t testing.TB, s *zenoh.Session) map[string]contents {
-	t.Helper()
-	ch, err := s.Get(context.Background(), "data/**", zenoh.WithTarget(zenoh.QueryTargetAll),
-		zenoh.WithConsolidation(zenoh.ConsolidationNone), zenoh.WithTimeout(5*time.Second))
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]contents{}
-	failed := false
-	for rep := range ch {
-		if rep.Err != nil {
-			failed = true
-			continue
-		}
-		c := out[rep.ResponderID]
-		if c == nil {
-			c = contents{}
-			out[rep.ResponderID] = c
-		}
-		c[rep.Sample.KeyExpr] = string(rep.Sample.Payload) + "@" + rep.Sample.Timestamp.String()
-	}
-	if failed {
-		return nil
-	}
-	return out
-}
-
-// converged waits until the storages of the nodes ss hold the same
-// contents, and returns them.
-func converged(t testing.TB, ss ...*zenoh.Session) contents {
-	t.Helper()
-	var got contents
-	poll(t, "the storages to converge", func() bool {
-		d := dumps(t, ss[0])
-		if len(d) != len(ss) {
-			return false
-		}
-		got = d[ss[0].ZenohId()]
-		for _, s := range ss[1:] {
-			if c, ok := d[s.ZenohId()]; !ok || !maps.Equal(got, c) {
-				return false
-			}
-		}
-		return true
-	})
-	return got
-}
-
 // seqLog records the sequence numbers a subscriber received.
 type seqLog struct {
 	mu   sync.Mutex
@@ -247,4 +166,18 @@ func (l *seqLog) has(n int) bool {
 func keySeq(key string) string {
 	_, rest, _ := strings.Cut(key, "data/p/")
 	return rest
+}
+
+// answered runs a Get and reports whether any reply came that was not an
+// error; err is the Get's own.
+func answered(s *zenoh.Session, selector string, timeout time.Duration) (bool, error) {
+	ch, err := s.Get(context.Background(), selector, zenoh.WithTimeout(timeout))
+	if err != nil {
+		return false, err
+	}
+	ok := false
+	for rep := range ch {
+		ok = ok || rep.Err == nil
+	}
+	return ok, nil
 }

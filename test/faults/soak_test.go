@@ -1,7 +1,6 @@
 package faults
 
 import (
-	"context"
 	"fmt"
 	"runtime"
 	"sync"
@@ -79,14 +78,10 @@ func TestSoak(t *testing.T) {
 					if n%200 == 0 {
 						sel = fmt.Sprintf("data/s%03d/**", i)
 					}
-					ch, err := c.Get(context.Background(), sel, zenoh.WithTimeout(5*time.Second))
+					ok, err := answered(c, sel, 5*time.Second)
 					if err != nil {
 						t.Error(err)
 						return
-					}
-					ok := false
-					for rep := range ch {
-						ok = ok || rep.Err == nil
 					}
 					queries.Add(1)
 					if !ok {

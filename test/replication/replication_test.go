@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -16,7 +15,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/gozenoh/zenoh"
-	"github.com/gozenoh/zenoh/test/faultproxy"
+	"github.com/gozenoh/zenoh/internal/nodetest"
 )
 
 func TestMain(m *testing.M) {
@@ -61,123 +60,11 @@ func routerWith(t testing.TB, r zenoh.ReplicationConfig, dataDir string, connect
 	return s
 }
 
-func locator(t testing.TB, s *zenoh.Session) string {
-	t.Helper()
-	info, err := s.Info()
-	if err != nil || len(info.Locators) == 0 {
-		t.Fatalf("no locator: %v", err)
-	}
-	return info.Locators[0]
-}
-
-func proxy(t testing.TB, to *zenoh.Session) *faultproxy.Proxy {
-	t.Helper()
-	p, err := faultproxy.New(strings.TrimPrefix(locator(t, to), "tcp/"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Close() })
-	return p
-}
-
-// contents is one storage's visible contents: key → "value@timestamp".
-type contents map[string]string
-
-// dumps queries every storage on demo/** through s and returns the
-// contents of each, by the ZenohId of its node; nil when a storage
-// answered with an error (a timeout while links catch up).
-func dumps(t testing.TB, s *zenoh.Session) map[string]contents {
-	t.Helper()
-	ch, err := s.Get(context.Background(), "demo/**", zenoh.WithTarget(zenoh.QueryTargetAll),
-		zenoh.WithConsolidation(zenoh.ConsolidationNone), zenoh.WithTimeout(5*time.Second))
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]contents{}
-	failed := false
-	for rep := range ch {
-		if rep.Err != nil {
-			t.Logf("reply error: %s", rep.Err.Payload)
-			failed = true
-			continue
-		}
-		c := out[rep.ResponderID]
-		if c == nil {
-			c = contents{}
-			out[rep.ResponderID] = c
-		}
-		c[rep.Sample.KeyExpr] = string(rep.Sample.Payload) + "@" + rep.Sample.Timestamp.String()
-	}
-	if failed {
-		return nil
-	}
-	return out
-}
-
-// converged waits until the storages of every node in ss hold the same
-// contents, and returns them and how long it took.
-func converged(t testing.TB, ss ...*zenoh.Session) (contents, time.Duration) {
-	t.Helper()
-	start := time.Now()
-	var last map[string]contents
-	for time.Since(start) < wait {
-		last = dumps(t, ss[0])
-		if len(last) == len(ss) {
-			var first contents
-			same := true
-			for _, s := range ss {
-				c, ok := last[s.ZenohId()]
-				switch {
-				case !ok:
-					same = false
-				case first == nil:
-					first = c
-				case !maps.Equal(first, c):
-					same = false
-				}
-			}
-			if same {
-				return first, time.Since(start)
-			}
-		}
-		<-time.After(100 * time.Millisecond) // alignment runs on its own; nothing to wait on
-	}
-	for zid, c := range last {
-		t.Logf("%s holds %d keys", zid, len(c))
-	}
-	t.Fatalf("no convergence within %v", wait)
-	return nil, 0
-}
-
-// waitRouters waits until s has sessions with exactly n routers.
-func waitRouters(t testing.TB, s *zenoh.Session, n int) {
-	t.Helper()
-	deadline := time.Now().Add(wait)
-	for {
-		info, err := s.Info()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(info.Routers) == n {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s has %d routers, want %d", s.ZenohId(), len(info.Routers), n)
-		}
-		<-time.After(20 * time.Millisecond) // sessions come and go on their own
-	}
-}
-
 func put(t testing.TB, s *zenoh.Session, key, value string) {
 	t.Helper()
 	if err := s.Put(key, []byte(value), zenoh.WithCongestionControl(zenoh.CongestionControlBlock)); err != nil {
 		t.Fatal(err)
 	}
-}
-
-func value(c contents, key string) string {
-	v, _, _ := strings.Cut(c[key], "@")
-	return v
 }
 
 // TestPartitionHeals: three routers with replicated storages on demo/**.
@@ -188,22 +75,22 @@ func value(c contents, key string) string {
 // router with an empty storage joins and catches up.
 func TestPartitionHeals(t *testing.T) {
 	a := router(t)
-	b := router(t, locator(t, a))
-	pa, pb := proxy(t, a), proxy(t, b)
+	b := router(t, nodetest.Locator(t, a))
+	pa, pb := nodetest.Proxy(t, a), nodetest.Proxy(t, b)
 	c := router(t, pa.Endpoint(), pb.Endpoint())
-	waitRouters(t, c, 2)
-	waitRouters(t, a, 2)
+	nodetest.WaitRouters(t, c, 2, wait)
+	nodetest.WaitRouters(t, a, 2, wait)
 	for i := range 50 {
 		put(t, a, fmt.Sprintf("demo/base/%02d", i), "base")
 	}
-	if got, _ := converged(t, a, b, c); len(got) != 50 {
+	if got, _ := nodetest.Converged(t, wait, "demo/**", a, b, c); len(got) != 50 {
 		t.Fatalf("before the partition: %d keys", len(got))
 	}
 
 	pa.Partition(true)
 	pb.Partition(true)
-	waitRouters(t, c, 0)
-	waitRouters(t, a, 1)
+	nodetest.WaitRouters(t, c, 0, wait)
+	nodetest.WaitRouters(t, a, 1, wait)
 	const n = 200
 	for i := range n {
 		put(t, a, fmt.Sprintf("demo/a/%03d", i), "a")
@@ -233,8 +120,8 @@ func TestPartitionHeals(t *testing.T) {
 
 	pa.Partition(false)
 	pb.Partition(false)
-	waitRouters(t, c, 2)
-	got, took := converged(t, a, b, c)
+	nodetest.WaitRouters(t, c, 2, wait)
+	got, took := nodetest.Converged(t, wait, "demo/**", a, b, c)
 	t.Logf("converged %v after the links came back (interval %v)", took, repl.Interval)
 	if took > 3*repl.Interval {
 		t.Errorf("converged after %v: more than three intervals", took)
@@ -244,10 +131,10 @@ func TestPartitionHeals(t *testing.T) {
 		t.Errorf("%d keys after healing, want %d", len(got), want)
 	}
 	for i := range 50 {
-		if v := value(got, fmt.Sprintf("demo/x/%02d", i)); v != "c-new" {
+		if v := got.Value(fmt.Sprintf("demo/x/%02d", i)); v != "c-new" {
 			t.Errorf("demo/x/%02d = %q, want c-new", i, v)
 		}
-		if v := value(got, fmt.Sprintf("demo/y/%02d", i)); v != "a-new" {
+		if v := got.Value(fmt.Sprintf("demo/y/%02d", i)); v != "a-new" {
 			t.Errorf("demo/y/%02d = %q, want a-new", i, v)
 		}
 		if _, ok := got[fmt.Sprintf("demo/del/%02d", i)]; ok {
@@ -260,8 +147,8 @@ func TestPartitionHeals(t *testing.T) {
 		}
 	}
 
-	d := router(t, locator(t, b))
-	got2, took := converged(t, a, b, c, d)
+	d := router(t, nodetest.Locator(t, b))
+	got2, took := nodetest.Converged(t, wait, "demo/**", a, b, c, d)
 	t.Logf("an empty storage caught up in %v", took)
 	if !maps.Equal(got, got2) {
 		t.Errorf("the contents changed when D joined: %d keys, then %d", len(got), len(got2))
@@ -279,11 +166,11 @@ func TestPartitionHeals(t *testing.T) {
 // with the others.
 func TestLossyLinkConverges(t *testing.T) {
 	a := router(t)
-	b := router(t, locator(t, a))
-	pa := proxy(t, a)
+	b := router(t, nodetest.Locator(t, a))
+	pa := nodetest.Proxy(t, a)
 	c := router(t, pa.Endpoint())
-	waitRouters(t, c, 1)
-	waitRouters(t, a, 2)
+	nodetest.WaitRouters(t, c, 1, wait)
+	nodetest.WaitRouters(t, a, 2, wait)
 	var received atomic.Int64 // by pub/sub at C; the aligners publish nothing on demo/**
 	if _, err := c.DeclareSubscriber("demo/**", zenoh.Callback(func(zenoh.Sample) { received.Add(1) })); err != nil {
 		t.Fatal(err)
@@ -297,7 +184,7 @@ func TestLossyLinkConverges(t *testing.T) {
 		}
 	}
 	pa.SetBandwidth(0)
-	got, took := converged(t, a, b, c)
+	got, took := nodetest.Converged(t, wait, "demo/**", a, b, c)
 	// Drop also applies at the source: what A's own storage missed, no
 	// replica has. What C lacked came from the aligners.
 	lost := int64(len(got)) - received.Load()
@@ -320,18 +207,18 @@ func TestDownStorageRealigns(t *testing.T) {
 	r := zenoh.ReplicationConfig{Interval: 400 * time.Millisecond, SubIntervals: 2, Hot: 1, Warm: 1,
 		PropagationDelay: 20 * time.Millisecond}
 	a := routerWith(t, r, "")
-	b := routerWith(t, r, "", locator(t, a))
+	b := routerWith(t, r, "", nodetest.Locator(t, a))
 	dir := t.TempDir()
-	c := routerWith(t, r, dir, locator(t, a))
-	waitRouters(t, a, 2)
+	c := routerWith(t, r, dir, nodetest.Locator(t, a))
+	nodetest.WaitRouters(t, a, 2, wait)
 	for i := range 100 {
 		put(t, a, fmt.Sprintf("demo/old/%03d", i), "old")
 	}
-	converged(t, a, b, c)
+	nodetest.Converged(t, wait, "demo/**", a, b, c)
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
 	}
-	waitRouters(t, a, 1)
+	nodetest.WaitRouters(t, a, 1, wait)
 	for i := range 300 {
 		put(t, b, fmt.Sprintf("demo/new/%03d", i), "new")
 	}
@@ -343,13 +230,13 @@ func TestDownStorageRealigns(t *testing.T) {
 	}
 	// Three intervals: every write above is older than Hot and Warm.
 	<-time.After(3 * r.Interval)
-	c2 := routerWith(t, r, dir, locator(t, a))
-	got, took := converged(t, a, b, c2)
+	c2 := routerWith(t, r, dir, nodetest.Locator(t, a))
+	got, took := nodetest.Converged(t, wait, "demo/**", a, b, c2)
 	t.Logf("the restarted storage realigned in %v", took)
 	if len(got) != 80+300 {
 		t.Errorf("%d keys, want %d", len(got), 80+300)
 	}
-	if v := value(got, "demo/old/005"); v != "newer" {
+	if v := got.Value("demo/old/005"); v != "newer" {
 		t.Errorf("demo/old/005 = %q, want newer", v)
 	}
 }
@@ -361,21 +248,21 @@ func TestDownStorageRealigns(t *testing.T) {
 func BenchmarkConvergence10k(b *testing.B) {
 	for range b.N {
 		a := router(b)
-		bb := router(b, locator(b, a))
-		pa, pb := proxy(b, a), proxy(b, bb)
+		bb := router(b, nodetest.Locator(b, a))
+		pa, pb := nodetest.Proxy(b, a), nodetest.Proxy(b, bb)
 		c := router(b, pa.Endpoint(), pb.Endpoint())
-		waitRouters(b, c, 2)
+		nodetest.WaitRouters(b, c, 2, wait)
 		pa.Partition(true)
 		pb.Partition(true)
-		waitRouters(b, c, 0)
+		nodetest.WaitRouters(b, c, 0, wait)
 		for i := range 5000 {
 			put(b, a, fmt.Sprintf("demo/a/%05d", i), "a")
 			put(b, c, fmt.Sprintf("demo/c/%05d", i), "c")
 		}
 		pa.Partition(false)
 		pb.Partition(false)
-		waitRouters(b, c, 2)
-		got, took := converged(b, a, bb, c)
+		nodetest.WaitRouters(b, c, 2, wait)
+		got, took := nodetest.Converged(b, wait, "demo/**", a, bb, c)
 		if len(got) != 10000 {
 			b.Fatalf("%d keys", len(got))
 		}
