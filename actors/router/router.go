@@ -1,6 +1,7 @@
 package router
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -57,9 +58,11 @@ func Props(cfg ActorConfig) (*actor.Props, error) {
 }
 
 type faceRef struct {
-	id    FaceID
-	pid   *actor.PID
-	local bool
+	id     FaceID
+	pid    *actor.PID
+	local  bool
+	zid    codec.ZenohID   // the peer, zero for local faces
+	warned map[string]bool // limits already reported for this face
 	// sent holds the Sends to this face whose Done may still be due: a
 	// session that stops drops what is left in its mailbox without
 	// calling Done, so closing the face finishes them instead.
@@ -186,7 +189,7 @@ func (a *routerActor) arm() {
 
 func (a *routerActor) opened(ctx actor.Context, o *session.Opened) {
 	a.next++
-	f := &faceRef{id: a.next, pid: o.Session}
+	f := &faceRef{id: a.next, pid: o.Session, zid: o.ZID}
 	outs, err := a.t.OpenFace(f.id, FaceInfo{WhatAmI: o.WhatAmI, ZID: o.ZID})
 	if err != nil {
 		a.cfg.Logger.Error("cannot open face", "peer", o.ZID, "err", err)
@@ -287,11 +290,27 @@ func (a *routerActor) routeWhole(ctx actor.Context, f *faceRef, w *session.Reass
 	a.route(ctx, f, &a.nm, w.Reliable, now)
 }
 
+// refused logs a message the tables refused: at debug level, except a
+// limit reached, which is a warning, once per face and limit.
+func (a *routerActor) refused(f *faceRef, err error) {
+	limit := errors.Is(err, ErrTooManyDeclarations) || errors.Is(err, ErrTooManyQueries)
+	if !limit || f.warned[err.Error()] {
+		a.cfg.Logger.Debug("message refused", "face", f.id, "peer", f.zid, "err", err)
+		return
+	}
+	if f.warned == nil {
+		f.warned = map[string]bool{}
+	}
+	f.warned[err.Error()] = true
+	a.cfg.Logger.Warn("refusing what goes beyond a limit (logged once per session and limit)",
+		"face", f.id, "peer", f.zid, "err", err)
+}
+
 func (a *routerActor) route(ctx actor.Context, f *faceRef, m *codec.NetworkMessage, reliable bool, now time.Time) {
 	if m.ID != codec.MidPush {
 		outs, err := a.t.Handle(f.id, m, now)
 		if err != nil {
-			a.cfg.Logger.Debug("message refused", "face", f.id, "err", err)
+			a.refused(f, err)
 		}
 		// Sent by flush, one Send per face: a storage answering
 		// 10,000 replies must not make 10,000 Sends.
