@@ -160,9 +160,9 @@ func TestPartitionHeals(t *testing.T) {
 }
 
 // TestLossyLinkConverges: 10,000 writes published on A with Drop
-// congestion control, while A's link to C is capped at 1 MB/s: A drops
-// what C's link cannot carry (most of it, more than the 10% the issue
-// asks for). Once the writes stop, the aligners bring C's storage level
+// congestion control, 4 KiB each, while A's link to C is capped at
+// 128 KiB/s: A drops what C's link cannot carry, here and there as its
+// queue toward C drains (more than the 10% the issue asks for). Once the writes stop, the aligners bring C's storage level
 // with the others.
 func TestLossyLinkConverges(t *testing.T) {
 	a := router(t)
@@ -175,9 +175,9 @@ func TestLossyLinkConverges(t *testing.T) {
 	if _, err := c.DeclareSubscriber("demo/**", zenoh.Callback(func(zenoh.Sample) { received.Add(1) })); err != nil {
 		t.Fatal(err)
 	}
-	pa.SetBandwidth(1 << 20)
+	pa.SetBandwidth(128 << 10)
 	const n = 10000
-	payload := make([]byte, 1024) // 10 MB in all, beyond what the queues toward C hold
+	payload := make([]byte, 4096) // 40 MB in all, far beyond what the queues and socket buffers toward C hold
 	for i := range n {
 		if err := a.Put(fmt.Sprintf("demo/lossy/%05d", i), payload, zenoh.WithCongestionControl(zenoh.CongestionControlDrop)); err != nil {
 			t.Fatal(err)
