@@ -72,8 +72,18 @@ func (c Contents) Value(key string) string {
 // answered with an error (a timeout while links catch up).
 func Dumps(t testing.TB, s *zenoh.Session, keyExpr string) map[string]Contents {
 	t.Helper()
+	out, failed := dumps(t, s, keyExpr)
+	if failed {
+		return nil
+	}
+	return out
+}
+
+// dumps is Dumps that also returns what answered when some did not.
+func dumps(t testing.TB, s *zenoh.Session, keyExpr string) (map[string]Contents, bool) {
+	t.Helper()
 	ch, err := s.Get(context.Background(), keyExpr, zenoh.WithTarget(zenoh.QueryTargetAll),
-		zenoh.WithConsolidation(zenoh.ConsolidationNone), zenoh.WithTimeout(5*time.Second))
+		zenoh.WithConsolidation(zenoh.ConsolidationNone), zenoh.WithTimeout(20*time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +91,7 @@ func Dumps(t testing.TB, s *zenoh.Session, keyExpr string) map[string]Contents {
 	failed := false
 	for rep := range ch {
 		if rep.Err != nil {
-			t.Logf("reply error: %s", rep.Err.Payload)
+			t.Logf("reply error from %q: %s", rep.ResponderID, rep.Err.Payload)
 			failed = true
 			continue
 		}
@@ -92,10 +102,7 @@ func Dumps(t testing.TB, s *zenoh.Session, keyExpr string) map[string]Contents {
 		}
 		c[rep.Sample.KeyExpr] = string(rep.Sample.Payload) + "@" + rep.Sample.Timestamp.String()
 	}
-	if failed {
-		return nil
-	}
-	return out
+	return out, failed
 }
 
 // Converged waits until the storages on keyExpr of every node in ss hold
@@ -111,8 +118,11 @@ func Converged(t testing.TB, wait time.Duration, keyExpr string, ss ...*zenoh.Se
 		}
 		<-time.After(100 * time.Millisecond) // alignment runs on its own; nothing to wait on
 	}
-	for zid, c := range last {
-		t.Logf("%s holds %d keys", zid, len(c))
+	for _, s := range ss {
+		d, _ := dumps(t, s, keyExpr)
+		for _, o := range ss {
+			t.Logf("through %s: %s holds %d keys", s.ZenohId(), o.ZenohId(), len(d[o.ZenohId()]))
+		}
 	}
 	t.Fatalf("no convergence within %v", wait)
 	return nil, 0

@@ -27,6 +27,7 @@ import (
 var (
 	rounds   = flag.Int("faults.rounds", 2, "rounds of kills of each kind in TestFaultInjection")
 	soakTime = flag.Duration("soak", 0, "run TestSoak for this long (0: skip)")
+	kindList = flag.String("faults.kinds", "link,session,storage,aligner,stall,delay,cut", "faults TestFaultInjection injects, in turn")
 )
 
 func TestMain(m *testing.M) {
@@ -35,7 +36,7 @@ func TestMain(m *testing.M) {
 		goleak.IgnoreTopFunction("github.com/asynkron/protoactor-go/actor.NewDeadLetter.NewThrottle.func4.1"))
 }
 
-const wait = 20 * time.Second
+const wait = 60 * time.Second
 
 // repl replicates the test storages with short intervals.
 var repl = zenoh.ReplicationConfig{Interval: 500 * time.Millisecond, SubIntervals: 2, Hot: 2, Warm: 2,
@@ -66,7 +67,7 @@ func routerIn(t testing.TB, dataDir string, connect ...string) *zenoh.Session {
 	cfg.MulticastScouting = false
 	cfg.Listen = []string{"tcp/127.0.0.1:0"}
 	cfg.Connect = connect
-	cfg.QueryTimeout = 3 * time.Second
+	cfg.QueryTimeout = 20 * time.Second // dumps of tens of thousands of keys under -race
 	r := repl
 	volume := "memory"
 	if dataDir != "" {
