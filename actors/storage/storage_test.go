@@ -1,13 +1,11 @@
 package storage
 
 import (
-	"bytes"
 	"errors"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -17,24 +15,26 @@ import (
 	"github.com/gozenoh/zenoh/actors"
 	"github.com/gozenoh/zenoh/actors/router"
 	"github.com/gozenoh/zenoh/codec"
+	"github.com/gozenoh/zenoh/internal/actortest"
 )
 
-// syncBuffer is a log sink safe for concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+// loggedNode starts a router node without listeners in an actor system
+// whose logs (and the node's) go to the returned buffer; both stop with
+// the test.
+func loggedNode(t *testing.T) (*actor.ActorSystem, *actors.Node, *slog.Logger, *actortest.Buffer) {
+	t.Helper()
+	logs := &actortest.Buffer{}
+	logger := slog.New(slog.NewTextHandler(logs, nil))
+	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return logger }))
+	t.Cleanup(sys.Shutdown)
+	ncfg := actors.DefaultNodeConfig(codec.Router)
+	ncfg.Listen = nil
+	n, err := actors.StartNode(sys, ncfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.Stop(0) })
+	return sys, n, logger, logs
 }
 
 // awaitCond waits until cond holds, polling (the counters have no event).
@@ -55,17 +55,7 @@ func awaitCond(t *testing.T, what string, cond func() bool) {
 // which still holds what was stored before. The other storage, and the
 // publisher, go on unaffected.
 func TestStorageWriteFailure(t *testing.T) {
-	logs := &syncBuffer{}
-	logger := slog.New(slog.NewTextHandler(logs, nil))
-	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return logger }))
-	defer sys.Shutdown()
-	ncfg := actors.DefaultNodeConfig(codec.Router)
-	ncfg.Listen = nil
-	n, err := actors.StartNode(sys, ncfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer n.Stop(0)
+	sys, n, logger, logs := loggedNode(t)
 
 	var failing atomic.Bool
 	dirA, dirB := t.TempDir(), t.TempDir()
@@ -147,17 +137,7 @@ func TestStorageWriteFailure(t *testing.T) {
 // damaged cannot open; it stops with the reason logged and is retried
 // with backoff, while the node's other storage works.
 func TestStorageCorruptDirectory(t *testing.T) {
-	logs := &syncBuffer{}
-	logger := slog.New(slog.NewTextHandler(logs, nil))
-	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return logger }))
-	defer sys.Shutdown()
-	ncfg := actors.DefaultNodeConfig(codec.Router)
-	ncfg.Listen = nil
-	n, err := actors.StartNode(sys, ncfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer n.Stop(0)
+	sys, n, logger, logs := loggedNode(t)
 	bad := t.TempDir()
 	if err := os.WriteFile(filepath.Join(bad, "MANIFEST"), []byte("this is not a badger manifest"), 0o600); err != nil {
 		t.Fatal(err)

@@ -292,22 +292,7 @@ func TestNodeStopsOnSIGTERM(t *testing.T) {
 }
 
 // syncBuffer is an io.Writer safe for the tools' goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type syncBuffer = actortest.Buffer
 
 // TestBenchToolsInProcess runs the four tools in this process, against a
 // router started with actors.StartNode, so that the race detector sees

@@ -7,6 +7,8 @@ import (
 	"crypto/rand"
 	"log/slog"
 	"os"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -90,4 +92,24 @@ func Await[T any](t testing.TB, ch chan any, timeout time.Duration, match func(T
 			return zero
 		}
 	}
+}
+
+// Buffer is an io.Writer (for logs and tool output) safe for concurrent
+// writers.
+type Buffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *Buffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+// String returns what was written so far.
+func (s *Buffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
