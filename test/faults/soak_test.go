@@ -24,7 +24,7 @@ func measure() footprint {
 	return footprint{heap: ms.HeapInuse, goroutines: runtime.NumGoroutine()}
 }
 
-// TestSoak (off by default: go test ./test/faults -run Soak -soak=10m)
+// TestSoak (off by default: go test ./test/faults -run Soak -soak=10m -timeout 15m)
 // runs 100 client sessions on a router with a badger storage for the given
 // time: each publishes on its own keys (stored), subscribes to a
 // neighbour's, and queries the storage and a queryable now and then.
