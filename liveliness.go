@@ -202,13 +202,9 @@ func (l *Liveliness) Get(ctx context.Context, key string, opts ...GetOption) (<-
 	}
 	g := &livelinessGet{id: s.nextEntity.Add(1), key: key, timeout: o.timeout, q: newReplyQueue()}
 	out := make(chan Reply)
-	s.mu.Lock()
-	if s.isClosed() {
-		s.mu.Unlock()
-		return nil, ErrClosed
+	if err := s.track(); err != nil {
+		return nil, err
 	}
-	s.wg.Add(1)
-	s.mu.Unlock()
 	s.sys.Root.Send(s.local, &startLivGet{g: g})
 	s.send(true, codec.NetworkMessage{ID: codec.MidInterest, Interest: codec.Interest{
 		ID: g.id, Mode: codec.InterestCurrent, Options: codec.InterestTokens, Restricted: true,

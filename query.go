@@ -183,19 +183,26 @@ func (s *Session) Get(ctx context.Context, selector string, opts ...GetOption) (
 	g := &pendingGet{id: id, key: key, params: params, anyKey: hasParam(params, "_anyke"), mode: mode,
 		target: o.target, timeout: o.timeout, req: req, q: newReplyQueue(), left: 1, budget: o.budget}
 	out := make(chan Reply)
-
-	s.mu.Lock()
-	if s.isClosed() {
-		s.mu.Unlock()
-		return nil, ErrClosed
+	if err := s.track(); err != nil {
+		return nil, err
 	}
-	s.wg.Add(1)
-	s.mu.Unlock()
 	// The dispatcher learns of the query before the router can answer.
 	s.sys.Root.Send(s.local, &startGet{g: g})
 	s.send(true, codec.NetworkMessage{ID: codec.MidRequest, Request: req})
 	go s.forward(ctx, g.q, &endGet{id: g.id}, out)
 	return out, nil
+}
+
+// track counts one more goroutine Close must wait for, unless the
+// session is closed.
+func (s *Session) track() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.isClosed() {
+		return ErrClosed
+	}
+	s.wg.Add(1)
+	return nil
 }
 
 // hasParam reports whether the ;-separated parameters hold name (alone

@@ -122,13 +122,30 @@ func natsPub(nc *nats.Conn, payload int, dur time.Duration) error {
 	return nc.Flush()
 }
 
+// subscribeReady subscribes handler to subject, waits until the server
+// has the subscription, and tells the harness it is ready.
+func subscribeReady(nc *nats.Conn, subject string, out *bufio.Writer, handler nats.MsgHandler) (*nats.Subscription, error) {
+	sub, err := nc.Subscribe(subject, handler)
+	if err != nil {
+		return nil, err
+	}
+	if err := nc.Flush(); err == nil {
+		err = writeLine(out, natsReady)
+	}
+	if err != nil {
+		_ = sub.Unsubscribe()
+		return nil, err
+	}
+	return sub, nil
+}
+
 // natsSub counts messages and, from the first one on, prints the rate
 // of every period (as a plain number, like zenoh-pico's z_sub_thr).
 func natsSub(nc *nats.Conn, period time.Duration, out *bufio.Writer) error {
 	var count atomic.Uint64
 	first := make(chan struct{})
 	var started atomic.Bool
-	sub, err := nc.Subscribe(natsThrSubject, func(*nats.Msg) {
+	sub, err := subscribeReady(nc, natsThrSubject, out, func(*nats.Msg) {
 		count.Add(1)
 		if !started.Load() && started.CompareAndSwap(false, true) {
 			close(first)
@@ -138,12 +155,6 @@ func natsSub(nc *nats.Conn, period time.Duration, out *bufio.Writer) error {
 		return err
 	}
 	defer sub.Unsubscribe()
-	if err := nc.Flush(); err != nil {
-		return err
-	}
-	if err := writeLine(out, natsReady); err != nil {
-		return err
-	}
 	<-first
 	count.Store(0)
 	last := time.Now()
@@ -165,19 +176,13 @@ func natsSub(nc *nats.Conn, period time.Duration, out *bufio.Writer) error {
 // natsPong echoes every ping on the pong subject until its stdin closes
 // (the harness holds it open).
 func natsPong(nc *nats.Conn, out *bufio.Writer) error {
-	sub, err := nc.Subscribe(natsPingSubject, func(m *nats.Msg) {
+	sub, err := subscribeReady(nc, natsPingSubject, out, func(m *nats.Msg) {
 		_ = nc.Publish(natsPongSubject, m.Data)
 	})
 	if err != nil {
 		return err
 	}
 	defer sub.Unsubscribe()
-	if err := nc.Flush(); err != nil {
-		return err
-	}
-	if err := writeLine(out, natsReady); err != nil {
-		return err
-	}
 	_, _ = io.Copy(io.Discard, os.Stdin)
 	return nil
 }

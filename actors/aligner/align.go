@@ -295,17 +295,7 @@ func answerEvents(src Source, req *Request, w hlc.NTP64, lim limits) (Reply, err
 			return true
 		})
 		if err == nil && len(keys) > 0 {
-			err = src.Values(keys, func(ev storage.Event) bool {
-				switch {
-				case uint64(ev.TS.Time/w) != sub || !sendable(&ev):
-				case !b.add(eventSize(&ev)):
-					rep.More = true
-					return false
-				default:
-					rep.Events = append(rep.Events, ev)
-				}
-				return true
-			})
+			err = addValues(src, keys, &b, &rep, func(ev *storage.Event) bool { return uint64(ev.TS.Time/w) == sub })
 		}
 		if err != nil {
 			return Reply{}, err
@@ -321,9 +311,19 @@ func answerEvents(src Source, req *Request, w hlc.NTP64, lim limits) (Reply, err
 func answerValues(src Source, req *Request, lim limits) (Reply, error) {
 	rep := Reply{Kind: RepValues}
 	b := budget{lim: lim}
-	err := src.Values(req.Keys, func(ev storage.Event) bool {
+	if err := addValues(src, req.Keys, &b, &rep, nil); err != nil {
+		return Reply{}, err
+	}
+	return rep, nil
+}
+
+// addValues appends to rep.Events the stored events of keys that are
+// sendable and pass keep (nil: all), within b; when b runs out it sets
+// rep.More and stops.
+func addValues(src Source, keys []string, b *budget, rep *Reply, keep func(*storage.Event) bool) error {
+	return src.Values(keys, func(ev storage.Event) bool {
 		switch {
-		case !sendable(&ev):
+		case !sendable(&ev) || keep != nil && !keep(&ev):
 		case !b.add(eventSize(&ev)):
 			rep.More = true
 			return false
@@ -332,10 +332,6 @@ func answerValues(src Source, req *Request, lim limits) (Reply, error) {
 		}
 		return true
 	})
-	if err != nil {
-		return Reply{}, err
-	}
-	return rep, nil
 }
 
 func satMul(a, b uint64) uint64 {

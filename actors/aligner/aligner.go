@@ -116,6 +116,8 @@ type alignerActor struct {
 	timer  *time.Timer
 	digKey string
 	alnKey string
+	hash   string          // of the key expression, as in keys
+	zid    string          // ours, as in keys
 	warned map[string]bool // replicas already reported incompatible
 	aligns map[string]*running
 	byReq  map[uint32]*running
@@ -129,6 +131,7 @@ func (a *alignerActor) Receive(ctx actor.Context) {
 	case *actor.Started:
 		a.self, a.sys = ctx.Self(), ctx.ActorSystem()
 		a.digKey, a.alnKey = DigestKey(a.cfg.ZID, a.cfg.KeyExpr), AlignKey(a.cfg.ZID, a.cfg.KeyExpr)
+		a.hash, a.zid = keyExprHash(a.cfg.KeyExpr), a.cfg.ZID.String()
 		ctx.Request(a.cfg.Router, &router.OpenLocal{PID: ctx.Self(), ZID: a.cfg.ZID})
 	case *router.LocalOpened:
 		a.face, a.ready = m.Face, true
@@ -174,7 +177,7 @@ func wire(key string) codec.WireExpr { return codec.WireExpr{Suffix: []byte(key)
 var blockQoS = codec.NewQoS(codec.PriorityData, true, false)
 
 func (a *alignerActor) declare(ctx actor.Context) {
-	sub := "@-digest/*/" + keyExprHash(a.cfg.KeyExpr)
+	sub := "@-digest/*/" + a.hash
 	a.send(ctx,
 		codec.NetworkMessage{ID: codec.MidDeclare, Declare: codec.Declare{QoS: codec.DefaultQoS,
 			Body: codec.Declaration{Kind: codec.DeclSubscriber, ID: digestSubID, WireExpr: wire(sub)}}},
@@ -231,7 +234,7 @@ func (a *alignerActor) replicaOf(key string) (string, bool) {
 		return "", false
 	}
 	zid, hash, ok := strings.Cut(rest, "/")
-	if !ok || hash != keyExprHash(a.cfg.KeyExpr) || zid == a.cfg.ZID.String() {
+	if !ok || hash != a.hash || zid == a.zid {
 		return "", false
 	}
 	if _, err := hlc.ParseID(zid); err != nil {
@@ -291,7 +294,7 @@ func (a *alignerActor) request(ctx actor.Context, r *running) {
 	a.byReq[r.req] = r
 	a.cfg.Stats.Requests.Add(1)
 	a.send(ctx, codec.NetworkMessage{ID: codec.MidRequest, Request: codec.Request{ID: r.req,
-		WireExpr: wire("@-align/" + r.replica + "/" + keyExprHash(a.cfg.KeyExpr)), QoS: blockQoS,
+		WireExpr: wire("@-align/" + r.replica + "/" + a.hash), QoS: blockQoS,
 		Target: codec.TargetAll, Timeout: uint64(a.cfg.RequestTimeout.Milliseconds()),
 		Query: codec.Query{HasBody: true, BodyPayload: AppendRequest(nil, &req)}}})
 }

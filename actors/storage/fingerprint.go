@@ -52,37 +52,43 @@ func (s *Store) fpKey(start hlc.NTP64) []byte {
 	return binary.BigEndian.AppendUint64(append(k, fpPrefix...), uint64(start))
 }
 
-// writeFingerprints adds to wb the updated fingerprints of the slices in
-// d, read through txn, and the updated total; it returns the new total.
-func (s *Store) writeFingerprints(txn *badger.Txn, wb *badger.WriteBatch, d fpDelta, total uint64) (uint64, error) {
+// writeFingerprints adds to wb the fingerprints of the slices in d and
+// the total, updated from what txn reads.
+func (s *Store) writeFingerprints(txn *badger.Txn, wb *badger.WriteBatch, d fpDelta) error {
+	var all uint64 // XOR of every change: the total's
 	changed := false
 	for start, x := range d {
 		if x == 0 {
 			continue
 		}
 		changed = true
-		k := s.fpKey(start)
-		cur, err := readU64(txn, k)
-		if err != nil {
-			return 0, err
+		all ^= x
+		if err := s.xorU64(txn, wb, s.fpKey(start), x); err != nil {
+			return err
 		}
-		if cur ^= x; cur == 0 {
-			err = wb.Delete(k)
-		} else {
-			err = wb.Set(k, binary.BigEndian.AppendUint64(nil, cur))
-		}
-		if err != nil {
-			return 0, fmt.Errorf("storage: write batch: %w", err)
-		}
-		total ^= x
 	}
 	if !changed {
-		return total, nil
+		return nil
 	}
-	if err := wb.Set([]byte(totalKey), binary.BigEndian.AppendUint64(nil, total)); err != nil {
-		return 0, fmt.Errorf("storage: write batch: %w", err)
+	return s.xorU64(txn, wb, []byte(totalKey), all)
+}
+
+// xorU64 writes into wb the 8-byte value of k, as txn reads it, XOR x;
+// a value that becomes 0 is deleted.
+func (s *Store) xorU64(txn *badger.Txn, wb *badger.WriteBatch, k []byte, x uint64) error {
+	cur, err := readU64(txn, k)
+	if err != nil {
+		return err
 	}
-	return total, nil
+	if cur ^= x; cur == 0 {
+		err = wb.Delete(k)
+	} else {
+		err = wb.Set(k, binary.BigEndian.AppendUint64(nil, cur))
+	}
+	if err != nil {
+		return fmt.Errorf("storage: write batch: %w", err)
+	}
+	return nil
 }
 
 // readU64 reads an 8-byte big-endian value; a missing key reads 0.
@@ -94,10 +100,15 @@ func readU64(txn *badger.Txn, k []byte) (uint64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("storage: get %q: %w", k, err)
 	}
+	return itemU64(item)
+}
+
+// itemU64 decodes an item's 8-byte big-endian value.
+func itemU64(item *badger.Item) (uint64, error) {
 	var v uint64
-	err = item.Value(func(b []byte) error {
+	err := item.Value(func(b []byte) error {
 		if len(b) != 8 {
-			return fmt.Errorf("%w: %q holds %d bytes", ErrCorrupt, k, len(b))
+			return fmt.Errorf("%w: %q holds %d bytes", ErrCorrupt, item.Key(), len(b))
 		}
 		v = binary.BigEndian.Uint64(b)
 		return nil
@@ -127,14 +138,8 @@ func (s *Store) SliceFingerprints(from, to hlc.NTP64, fn func(start hlc.NTP64, f
 			if start >= to {
 				return nil
 			}
-			var fp uint64
-			if err := item.Value(func(b []byte) error {
-				if len(b) != 8 {
-					return fmt.Errorf("%w: fingerprint of slice %d holds %d bytes", ErrCorrupt, start, len(b))
-				}
-				fp = binary.BigEndian.Uint64(b)
-				return nil
-			}); err != nil {
+			fp, err := itemU64(item)
+			if err != nil {
 				return err
 			}
 			if fp != 0 && !fn(start, fp) {
@@ -233,13 +238,8 @@ func (s *Store) rebuild() error {
 		for it.Rewind(); it.ValidForPrefix(prefix); it.Next() {
 			item := it.Item()
 			key := string(item.Key()[len(valuePrefix):])
-			var kind byte
-			var ts hlc.Timestamp
-			if err := item.Value(func(v []byte) error {
-				var err error
-				kind, ts, err = decodeEntry(v)
-				return err
-			}); err != nil {
+			kind, ts, err := itemEntry(item)
+			if err != nil {
 				return fmt.Errorf("%w (key %q)", err, key)
 			}
 			if err := wb.Set(s.indexKey(nil, key, ts.Time), appendEntry(nil, kind, ts)); err != nil {
@@ -257,8 +257,7 @@ func (s *Store) rebuild() error {
 		return fmt.Errorf("storage: rebuilding the index: %w", err)
 	}
 	if err := s.db.View(func(txn *badger.Txn) error {
-		_, err := s.writeFingerprints(txn, wb, d, 0)
-		return err
+		return s.writeFingerprints(txn, wb, d)
 	}); err != nil {
 		return fmt.Errorf("storage: rebuilding the index: %w", err)
 	}

@@ -305,11 +305,7 @@ func (s *Store) Apply(evs []Event, now time.Time) (applied []bool, err error) {
 			return nil, fmt.Errorf("storage: write batch: %w", err)
 		}
 	}
-	total, err := readU64(txn, []byte(totalKey))
-	if err != nil {
-		return nil, err
-	}
-	if _, err := s.writeFingerprints(txn, wb, delta, total); err != nil {
+	if err := s.writeFingerprints(txn, wb, delta); err != nil {
 		return nil, err
 	}
 	if err := wb.Flush(); err != nil {
@@ -342,11 +338,7 @@ func (s *Store) storedMeta(txn *badger.Txn, key string) (meta, bool, error) {
 		return meta{}, false, fmt.Errorf("storage: get %q: %w", key, err)
 	}
 	var m meta
-	err = item.Value(func(v []byte) error {
-		var err error
-		m.kind, m.ts, err = decodeEntry(v)
-		return err
-	})
+	m.kind, m.ts, err = itemEntry(item)
 	if err != nil {
 		return meta{}, false, fmt.Errorf("%w (key %q)", err, key)
 	}
@@ -487,13 +479,7 @@ func (s *Store) Slice(start hlc.NTP64, fn func(key string, ts hlc.Timestamp, kin
 		for it.Seek(prefix); it.ValidForPrefix(prefix); it.Next() {
 			item := it.Item()
 			key := string(item.Key()[len(prefix):])
-			var kind byte
-			var ts hlc.Timestamp
-			err := item.Value(func(v []byte) error {
-				var err error
-				kind, ts, err = decodeEntry(v)
-				return err
-			})
+			kind, ts, err := itemEntry(item)
 			if err != nil {
 				return fmt.Errorf("%w (index of key %q)", err, key)
 			}
@@ -545,13 +531,7 @@ func (s *Store) PurgeTombstones(now time.Time) (int, error) {
 			if hlc.NTP64(binary.BigEndian.Uint64(k[len(indexPrefix):])) >= horizon {
 				break
 			}
-			var kind byte
-			var ts hlc.Timestamp
-			err := item.Value(func(v []byte) error {
-				var err error
-				kind, ts, err = decodeEntry(v)
-				return err
-			})
+			kind, ts, err := itemEntry(item)
 			if err != nil {
 				return fmt.Errorf("%w (index key %q)", err, k)
 			}
@@ -569,12 +549,7 @@ func (s *Store) PurgeTombstones(now time.Time) (int, error) {
 			}
 			n++
 		}
-		total, err := readU64(txn, []byte(totalKey))
-		if err != nil {
-			return err
-		}
-		_, err = s.writeFingerprints(txn, wb, delta, total)
-		return err
+		return s.writeFingerprints(txn, wb, delta)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("storage: purge: %w", err)
@@ -642,6 +617,16 @@ func appendEntry(dst []byte, kind byte, ts hlc.Timestamp) []byte {
 	dst = binary.BigEndian.AppendUint64(dst, uint64(ts.Time))
 	dst = append(dst, byte(ts.ID.Len()))
 	return ts.ID.AppendWire(dst)
+}
+
+// itemEntry decodes the index-entry prefix of an item's value (an index
+// entry, or a value record's head), without copying it.
+func itemEntry(item *badger.Item) (kind byte, ts hlc.Timestamp, err error) {
+	err = item.Value(func(v []byte) error {
+		kind, ts, err = decodeEntry(v)
+		return err
+	})
+	return kind, ts, err
 }
 
 // decodeEntry decodes the index-entry prefix of src.
