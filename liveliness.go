@@ -43,7 +43,7 @@ func (l *Liveliness) DeclareToken(key string) (*LivelinessToken, error) {
 	if s.isClosed() {
 		return nil, ErrClosed
 	}
-	s.sys.Root.Send(s.local, &addToken{id: tok.id, key: key})
+	s.sys.Root.Send(s.disp, &addToken{id: tok.id, key: key})
 	s.declare(codec.Declaration{Kind: codec.DeclToken, ID: tok.id, WireExpr: wire(key)})
 	return tok, nil
 }
@@ -64,7 +64,7 @@ func (t *LivelinessToken) Undeclare() error {
 		return nil // the router withdraws it with the session
 	}
 	s.declare(codec.Declaration{Kind: codec.UndeclToken, ID: t.id, WireExpr: wire(t.key), HasWireExprExt: true})
-	s.sys.Root.Send(s.local, &delToken{id: t.id})
+	s.sys.Root.Send(s.disp, &delToken{id: t.id})
 	return nil
 }
 
@@ -129,8 +129,8 @@ func (l *Liveliness) DeclareSubscriber(key string, handler Handler, opts ...Live
 	}
 	s.lsubs[sub.id] = sub
 	// The dispatcher learns of it before the router can answer.
-	s.sys.Root.Send(s.local, &addLivSub{sub: sub})
-	s.send(true, codec.NetworkMessage{ID: codec.MidInterest, Interest: codec.Interest{
+	s.sys.Root.Send(s.disp, &addLivSub{sub: sub})
+	s.send(codec.NetworkMessage{ID: codec.MidInterest, Interest: codec.Interest{
 		ID: sub.id, Mode: mode, Options: codec.InterestTokens, Restricted: true,
 		WireExpr: wire(key), QoS: codec.DefaultQoS}})
 	return sub, nil
@@ -159,9 +159,9 @@ func (sub *LivelinessSubscriber) Undeclare() error {
 	if s.isClosed() {
 		return nil // the session closed it
 	}
-	s.send(true, codec.NetworkMessage{ID: codec.MidInterest,
+	s.send(codec.NetworkMessage{ID: codec.MidInterest,
 		Interest: codec.Interest{ID: sub.id, Mode: codec.InterestFinal, QoS: codec.DefaultQoS}})
-	s.sys.Root.Send(s.local, &delLivSub{id: sub.id})
+	s.sys.Root.Send(s.disp, &delLivSub{id: sub.id})
 	return nil
 }
 
@@ -176,7 +176,8 @@ func (sub *LivelinessSubscriber) token(s *Session, key string, alive bool) {
 		smp.Kind = SampleKindPut
 		smp.Payload = []byte{}
 	}
-	sub.d.deliver(s, smp)
+	// On the dispatcher: never waits (a full FIFO drops, and counts).
+	sub.d.deliver(s, smp, false, nil)
 }
 
 // Get asks for the liveliness tokens alive now whose key intersects key
@@ -205,8 +206,8 @@ func (l *Liveliness) Get(ctx context.Context, key string, opts ...GetOption) (<-
 	if err := s.track(); err != nil {
 		return nil, err
 	}
-	s.sys.Root.Send(s.local, &startLivGet{g: g})
-	s.send(true, codec.NetworkMessage{ID: codec.MidInterest, Interest: codec.Interest{
+	s.sys.Root.Send(s.disp, &startLivGet{g: g})
+	s.send(codec.NetworkMessage{ID: codec.MidInterest, Interest: codec.Interest{
 		ID: g.id, Mode: codec.InterestCurrent, Options: codec.InterestTokens, Restricted: true,
 		WireExpr: wire(key), QoS: codec.DefaultQoS}})
 	go s.forward(ctx, g.q, &endLivGet{id: g.id}, out)
@@ -282,7 +283,7 @@ func (d *dispatcher) livelinessMsg(msg any) bool {
 		g := m.g
 		l.gets[g.id] = g
 		s, id := d.s, g.id
-		g.timer = time.AfterFunc(g.timeout, func() { s.sys.Root.Send(s.local, &endLivGet{id: id}) })
+		g.timer = time.AfterFunc(g.timeout, func() { s.sys.Root.Send(s.disp, &endLivGet{id: id}) })
 	case *endLivGet:
 		if g := l.gets[m.id]; g != nil {
 			d.finishLivGet(g)

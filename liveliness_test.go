@@ -321,7 +321,7 @@ func TestLivelinessGetTimeout(t *testing.T) {
 	g := &livelinessGet{id: s.nextEntity.Add(1), key: "test/liv/t", timeout: 10 * time.Millisecond, q: newReplyQueue()}
 	out := make(chan Reply)
 	s.wg.Add(1)
-	s.sys.Root.Send(s.local, &startLivGet{g: g})
+	s.sys.Root.Send(s.disp, &startLivGet{g: g})
 	go s.forward(context.Background(), g.q, &endLivGet{id: g.id}, out)
 	timer := time.NewTimer(testWait)
 	defer timer.Stop()

@@ -21,7 +21,7 @@ func (p *Publisher) Matching(ctx context.Context) (bool, error) {
 		return false, ErrClosed
 	}
 	q := &matchQuery{id: s.nextEntity.Add(1), key: p.key, reply: make(chan bool, 1)}
-	s.sys.Root.Send(s.local, q)
+	s.sys.Root.Send(s.disp, q)
 	select {
 	case ok, open := <-q.reply:
 		if !open {
@@ -49,17 +49,21 @@ func (d *dispatcher) matchingMsg(msg any) bool {
 	if !ok {
 		return false
 	}
-	for _, sub := range d.subs {
-		if keyexpr.Intersects(sub.key, q.key) {
-			q.reply <- true
-			return true
-		}
+	d.s.mu.Lock()
+	own := false
+	for _, sub := range d.s.subs {
+		own = own || keyexpr.Intersects(sub.key, q.key)
+	}
+	d.s.mu.Unlock()
+	if own {
+		q.reply <- true
+		return true
 	}
 	if d.matches == nil {
 		d.matches = map[uint32]*matchQuery{}
 	}
 	d.matches[q.id] = q
-	d.s.send(true, codec.NetworkMessage{ID: codec.MidInterest, Interest: codec.Interest{ID: q.id,
+	d.s.send(codec.NetworkMessage{ID: codec.MidInterest, Interest: codec.Interest{ID: q.id,
 		Mode: codec.InterestCurrent, Options: codec.InterestSubscribers, Restricted: true,
 		WireExpr: wire(q.key), QoS: codec.DefaultQoS}})
 	return true

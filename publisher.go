@@ -3,6 +3,7 @@ package zenoh
 import (
 	"errors"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/gozenoh/zenoh/actors/router"
 	"github.com/gozenoh/zenoh/codec"
@@ -112,15 +113,24 @@ func (t timestampOpt) applyPut(o *pubOptions) { o.timestamp = hlc.Timestamp(t) }
 func WithTimestamp(ts hlc.Timestamp) PutOption { return timestampOpt(ts) }
 
 // Put publishes payload on key, a canonical key expression (no
-// wildcards are needed, but zenoh accepts them). The payload is copied
-// before Put returns, so the caller may reuse it at once. Subscribers of
-// this session that match receive it too.
+// wildcards are needed, but zenoh accepts them). The payload is encoded
+// into the queues of the sessions it goes to, and copied for the local
+// subscribers, before Put returns: the caller may reuse it at once.
+// Subscribers of this session that match receive it too, on this
+// goroutine. Under CongestionControlBlock, Put waits while a destination's
+// queue is full (at most its wait_before_close, 5 s, past which that peer
+// is closed as unresponsive); under CongestionControlDrop (the default) a
+// sample is dropped for a destination whose queue stayed full for
+// wait_before_drop (1 ms), and counted in DroppedPublications.
 func (s *Session) Put(key string, payload []byte, opts ...PutOption) error {
 	o := defaultPubOptions()
 	for _, op := range opts {
 		op.applyPut(&o)
 	}
-	return s.publish(key, codec.MidPut, payload, &o)
+	if err := keyexpr.Validate(key); err != nil {
+		return err
+	}
+	return s.publish(keyWire(key), codec.MidPut, payload, &o, nil)
 }
 
 // Delete publishes a deletion of key.
@@ -129,70 +139,47 @@ func (s *Session) Delete(key string, opts ...PutOption) error {
 	for _, op := range opts {
 		op.applyPut(&o)
 	}
-	return s.publish(key, codec.MidDel, nil, &o)
-}
-
-// publish validates key and sends one Push to the router and, through
-// the session's own actor, to its matching subscribers.
-func (s *Session) publish(key string, kind byte, payload []byte, o *pubOptions) error {
 	if err := keyexpr.Validate(key); err != nil {
 		return err
 	}
+	return s.publish(keyWire(key), codec.MidDel, nil, &o, nil)
+}
+
+// keyWire names key in full without copying it: the routing reads the
+// bytes, never writes them, and copies what it keeps.
+func keyWire(key string) codec.WireExpr {
+	return codec.WireExpr{Suffix: unsafe.Slice(unsafe.StringData(key), len(key)), Mapping: true}
+}
+
+// publish routes one Push of this session: on this goroutine, against the
+// node's routing snapshot, into the queues of the sessions it goes to and
+// to the local subscribers (r, if set, caches the route of a publisher).
+func (s *Session) publish(we codec.WireExpr, kind byte, payload []byte, o *pubOptions, r *router.PubRoute) error {
 	if s.isClosed() {
 		return ErrClosed
 	}
-	d := codec.Data{Kind: kind, Timestamp: o.timestamp, Attachment: cloneBytes(o.attachment)}
+	push := codec.Push{WireExpr: we, QoS: o.qos(), Body: codec.Data{Kind: kind, Timestamp: o.timestamp,
+		Attachment: o.attachment}}
 	if kind == codec.MidPut {
-		d.Payload = cloneBytes(payload)
-		d.Encoding = o.encoding.toCodec()
+		push.Body.Payload = payload
+		push.Body.Encoding = o.encoding.toCodec()
 	}
-	if d.Timestamp.IsZero() && s.timestamping {
-		d.Timestamp = s.node.Clock.NewTimestamp()
+	err := s.face.Publish(&push, o.reliability == ReliabilityReliable, r)
+	if errors.Is(err, router.ErrLocalClosed) {
+		return ErrClosed
 	}
-	push := codec.Push{WireExpr: wire(key), QoS: o.qos(), Body: d}
-	// Publications in flight toward the router are bounded: under Block
-	// congestion control Put waits for room (the router finishes a
-	// publication once every session it goes to has taken it, so a slow
-	// link or storage holds Put back); under Drop, beyond a larger bound,
-	// the publication is dropped and counted.
-	slots := s.inflightDrop
-	if o.congestion == CongestionControlBlock {
-		slots = s.inflightBlock
-		select {
-		case slots <- struct{}{}:
-		case <-s.done:
-			return ErrClosed
-		}
-	} else {
-		select {
-		case slots <- struct{}{}:
-		default:
-			s.dropped.Add(1)
-			return nil
-		}
-	}
-	// The local copy goes first: the router may stamp its Push in place.
-	s.sys.Root.Send(s.local, &localPush{push: clonePush(&push)})
-	s.sys.Root.Send(s.node.Router, &router.LocalSend{Face: s.face, Reliable: o.reliability == ReliabilityReliable,
-		Msgs: []codec.NetworkMessage{{ID: codec.MidPush, Push: push}}, Done: func() { <-slots }})
-	return nil
+	return err
 }
 
-func clonePush(p *codec.Push) codec.Push {
-	c := *p
-	c.WireExpr.Suffix = cloneBytes(p.WireExpr.Suffix)
-	c.Body.Payload = cloneBytes(p.Body.Payload)
-	c.Body.Attachment = cloneBytes(p.Body.Attachment)
-	c.Body.Encoding.Schema = cloneBytes(p.Body.Encoding.Schema)
-	c.Exts, c.Body.Exts = nil, nil
-	return c
-}
-
-// Publisher publishes on one key expression with default options.
+// Publisher publishes on one key expression with default options. Its
+// key is validated and its route cached once: Put with no options
+// allocates nothing.
 type Publisher struct {
 	s          *Session
 	key        string
-	opts       []PutOption
+	we         codec.WireExpr
+	o          pubOptions
+	route      *router.PubRoute
 	undeclared atomic.Bool
 }
 
@@ -205,18 +192,29 @@ func (s *Session) DeclarePublisher(key string, opts ...PutOption) (*Publisher, e
 	if s.isClosed() {
 		return nil, ErrClosed
 	}
-	return &Publisher{s: s, key: key, opts: append([]PutOption(nil), opts...)}, nil
+	o := defaultPubOptions()
+	for _, op := range opts {
+		op.applyPut(&o)
+	}
+	return &Publisher{s: s, key: key, we: wire(key), o: o, route: router.NewPubRoute(key)}, nil
 }
 
 // KeyExpr returns the publisher's key expression.
 func (p *Publisher) KeyExpr() string { return p.key }
 
-// Put publishes payload (copied, as by Session.Put).
+// Put publishes payload, as Session.Put does.
 func (p *Publisher) Put(payload []byte, opts ...PutOption) error {
 	if p.undeclared.Load() {
 		return ErrUndeclared
 	}
-	return p.s.Put(p.key, payload, append(p.opts[:len(p.opts):len(p.opts)], opts...)...)
+	if len(opts) == 0 {
+		return p.s.publish(p.we, codec.MidPut, payload, &p.o, p.route)
+	}
+	o := p.o
+	for _, op := range opts {
+		op.applyPut(&o)
+	}
+	return p.s.publish(p.we, codec.MidPut, payload, &o, p.route)
 }
 
 // Delete publishes a deletion of the publisher's key.
@@ -224,7 +222,11 @@ func (p *Publisher) Delete(opts ...PutOption) error {
 	if p.undeclared.Load() {
 		return ErrUndeclared
 	}
-	return p.s.Delete(p.key, append(p.opts[:len(p.opts):len(p.opts)], opts...)...)
+	o := p.o
+	for _, op := range opts {
+		op.applyPut(&o)
+	}
+	return p.s.publish(p.we, codec.MidDel, nil, &o, p.route)
 }
 
 // Undeclare ends the publisher: its Put and Delete fail with
@@ -237,6 +239,7 @@ func (p *Publisher) Undeclare() error {
 	return nil
 }
 
-// DroppedPublications returns how many publications with Drop congestion
-// control this session dropped because too many were in flight.
-func (s *Session) DroppedPublications() uint64 { return s.dropped.Load() }
+// DroppedPublications returns how many times a publication of this
+// session was dropped for a destination: by a session's queue under
+// CongestionControlDrop, or by a local subscriber's full channel.
+func (s *Session) DroppedPublications() uint64 { return s.face.Dropped() }

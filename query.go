@@ -187,8 +187,8 @@ func (s *Session) Get(ctx context.Context, selector string, opts ...GetOption) (
 		return nil, err
 	}
 	// The dispatcher learns of the query before the router can answer.
-	s.sys.Root.Send(s.local, &startGet{g: g})
-	s.send(true, codec.NetworkMessage{ID: codec.MidRequest, Request: req})
+	s.sys.Root.Send(s.disp, &startGet{g: g})
+	s.send(codec.NetworkMessage{ID: codec.MidRequest, Request: req})
 	go s.forward(ctx, g.q, &endGet{id: g.id}, out)
 	return out, nil
 }
@@ -265,7 +265,7 @@ func (s *Session) forward(ctx context.Context, q *replyQueue, stop any, out chan
 	defer close(out)
 	cancel := func() {
 		if !s.isClosed() {
-			s.sys.Root.Send(s.local, stop)
+			s.sys.Root.Send(s.disp, stop)
 		}
 	}
 	for {
@@ -321,7 +321,7 @@ func (d *dispatcher) startGet(g *pendingGet) {
 	d.gets[g.id] = g
 	s := d.s
 	id := g.id
-	g.timer = time.AfterFunc(g.timeout, func() { s.sys.Root.Send(s.local, &endGet{id: id, timeout: true}) })
+	g.timer = time.AfterFunc(g.timeout, func() { s.sys.Root.Send(s.disp, &endGet{id: id, timeout: true}) })
 	qs := d.matching(g.key, g.target)
 	if len(qs) == 0 {
 		return
@@ -329,10 +329,10 @@ func (d *dispatcher) startGet(g *pendingGet) {
 	g.left++
 	for _, qbl := range qs {
 		d.runQueryable(qbl, &g.req, func(r codec.Response) {
-			s.sys.Root.Send(s.local, &localReply{getID: id, resp: r})
+			s.sys.Root.Send(s.disp, &localReply{getID: id, resp: r})
 		})
 	}
-	s.sys.Root.Send(s.local, &localFinal{getID: id})
+	s.sys.Root.Send(s.disp, &localFinal{getID: id})
 }
 
 // matching returns the queryables a query on key with target reaches,
@@ -360,10 +360,10 @@ func (d *dispatcher) request(r *codec.Request) {
 	for _, qbl := range d.matching(string(r.WireExpr.Suffix), QueryTarget(r.Target)) {
 		d.runQueryable(qbl, r, func(resp codec.Response) {
 			resp.RequestID = rid
-			s.send(true, codec.NetworkMessage{ID: codec.MidResponse, Response: resp})
+			s.send(codec.NetworkMessage{ID: codec.MidResponse, Response: resp})
 		})
 	}
-	s.send(true, codec.NetworkMessage{ID: codec.MidResponseFinal,
+	s.send(codec.NetworkMessage{ID: codec.MidResponseFinal,
 		ResponseFinal: codec.ResponseFinal{RequestID: rid, QoS: r.QoS}})
 }
 
@@ -511,7 +511,7 @@ func (s *Session) DeclareQueryable(key string, fn func(*Query), opts ...Queryabl
 	for _, o := range opts {
 		o(q)
 	}
-	s.sys.Root.Send(s.local, &addQbl{q: q})
+	s.sys.Root.Send(s.disp, &addQbl{q: q})
 	s.declare(codec.Declaration{Kind: codec.DeclQueryable, ID: q.id, WireExpr: wire(key), Complete: q.complete})
 	return q, nil
 }
@@ -529,7 +529,7 @@ func (q *Queryable) Undeclare() error {
 		return nil
 	}
 	q.s.declare(codec.Declaration{Kind: codec.UndeclQueryable, ID: q.id})
-	q.s.sys.Root.Send(q.s.local, &delQbl{id: q.id})
+	q.s.sys.Root.Send(q.s.disp, &delQbl{id: q.id})
 	return nil
 }
 

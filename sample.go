@@ -103,8 +103,13 @@ type Sample struct {
 
 // sampleFromData builds a Sample owning copies of d's bytes.
 func sampleFromData(key []byte, d *codec.Data, qos codec.QoS) Sample {
+	return sampleFromKey(string(key), d, qos)
+}
+
+// sampleFromKey is sampleFromData with the key as a string, kept as is.
+func sampleFromKey(key string, d *codec.Data, qos codec.QoS) Sample {
 	s := Sample{
-		KeyExpr:           string(key),
+		KeyExpr:           key,
 		Timestamp:         d.Timestamp,
 		Priority:          qos.Priority(),
 		CongestionControl: CongestionControlDrop,

@@ -42,35 +42,34 @@ const askTimeout = 5 * time.Second
 // application publishes, subscribes and queries. Its methods are safe for
 // concurrent use.
 //
-// Subscriber callbacks, queryable callbacks and channel deliveries run on
-// the session's one dispatch goroutine, in order: a callback that blocks
-// holds back every delivery of the session (and, through back pressure,
-// the peers sending to it). A callback must not wait for a reply of Get,
-// which that same goroutine delivers.
+// Publications are routed on the goroutine that publishes them (Put
+// encodes straight into the queues of the sessions they go to) or that
+// received them (a link's reader): subscriber callbacks run there, one
+// at a time per subscriber and in order, and a callback that blocks holds
+// back that goroutine's traffic. Queryable callbacks, Get replies and
+// liveliness events run on the session's dispatch goroutine, in order: a
+// queryable callback must not wait for a reply of Get, which that same
+// goroutine delivers.
 type Session struct {
 	cfg          Config
 	sys          *actor.ActorSystem
 	node         *actors.Node
-	local        *actor.PID
-	face         router.FaceID
+	disp         *actor.PID // the dispatcher: control messages for this session
+	face         *router.Local
 	logger       *slog.Logger
 	timestamping bool
 
 	storages     *actor.PID // supervisor of the node's storages, if any
 	storageStats map[string]*storage.Stats
 	alignerStats map[string]*aligner.Stats
-	// Publications handed to the router and not yet taken by the
-	// sessions they go to, under Block and Drop congestion control.
-	inflightBlock, inflightDrop chan struct{}
-	dropped                     atomic.Uint64 // Drop publications refused while inflight was full
-	nextEntity                  atomic.Uint32
-	nextQuery                   atomic.Uint32
+	nextEntity   atomic.Uint32
+	nextQuery    atomic.Uint32
 
 	closeOnce sync.Once
 	mu        sync.Mutex // orders closing against wg.Add and subs
 	closed    atomic.Bool
-	subs      map[uint32]*Subscriber           // declared, not yet closed by the dispatcher
-	lsubs     map[uint32]*LivelinessSubscriber // likewise
+	subs      map[uint32]*Subscriber           // declared, not yet undeclared
+	lsubs     map[uint32]*LivelinessSubscriber // declared, not yet closed by the dispatcher
 	done      chan struct{}                    // closed by Close: Get forwarders end
 	wg        sync.WaitGroup
 }
@@ -133,17 +132,14 @@ func Open(ctx context.Context, cfg Config) (*Session, error) {
 		return nil, fmt.Errorf("zenoh: starting the node: %w", err)
 	}
 	s := &Session{cfg: cfg, sys: sys, node: n, logger: logger, timestamping: ncfg.Timestamping,
-		done: make(chan struct{}), subs: map[uint32]*Subscriber{}, lsubs: map[uint32]*LivelinessSubscriber{},
-		inflightBlock: make(chan struct{}, maxInflightBlock), inflightDrop: make(chan struct{}, maxInflightDrop)}
-	d := &dispatcher{s: s, subs: map[uint32]*Subscriber{}, qbls: map[uint32]*Queryable{},
-		gets: map[uint32]*pendingGet{}, liv: newLiveliness()}
-	s.local = sys.Root.Spawn(actor.PropsFromFunc(d.receive))
-	res, err := sys.Root.RequestFuture(n.Router, &router.OpenLocal{PID: s.local, ZID: n.ZID}, askTimeout).Result()
-	if err != nil {
+		done: make(chan struct{}), subs: map[uint32]*Subscriber{}, lsubs: map[uint32]*LivelinessSubscriber{}}
+	d := &dispatcher{s: s, qbls: map[uint32]*Queryable{}, gets: map[uint32]*pendingGet{}, liv: newLiveliness()}
+	s.disp = sys.Root.Spawn(actor.PropsFromFunc(d.receive))
+	s.face = n.Plane.OpenLocal(router.LocalConfig{ZID: n.ZID, Control: s.disp, Echo: true})
+	if err := s.face.Sync(askTimeout); err != nil {
 		s.shutdown()
 		return nil, fmt.Errorf("zenoh: opening the local session: %w", err)
 	}
-	s.face = res.(*router.LocalOpened).Face
 	if len(cfg.Storages) > 0 {
 		s.alignerStats = map[string]*aligner.Stats{}
 		scfgs := storageConfigs(&cfg, n, logger, s.alignerStats)
@@ -172,14 +168,6 @@ func Open(ctx context.Context, cfg Config) (*Session, error) {
 	faults.Register(s, faults.Target{Sys: sys, Node: n, Storages: s.storages})
 	return s, nil
 }
-
-// maxInflightBlock and maxInflightDrop bound the publications of a
-// session handed to the router and not yet taken by the sessions they go
-// to: beyond, Block publications wait and Drop ones are dropped.
-const (
-	maxInflightBlock = 256
-	maxInflightDrop  = 4096
-)
 
 // storageStartWait bounds how long Open waits for its storages.
 const storageStartWait = 30 * time.Second
@@ -229,10 +217,11 @@ func (s *Session) awaitSession(ctx context.Context) error {
 func (s *Session) Close() error {
 	s.closeOnce.Do(func() {
 		s.closed.Store(true)
-		// Asked, not told: once answered, everything this session sent
-		// is in its sessions' queues, ahead of the Close that stopping
-		// the node sends them.
-		_, _ = s.sys.Root.RequestFuture(s.node.Router, &router.CloseLocal{Face: s.face}, askTimeout).Result()
+		// Publications are in their sessions' queues when Put returns;
+		// waiting for the router puts what the session declared or
+		// asked there too, ahead of the Close that stopping the node
+		// sends them.
+		s.face.Close(askTimeout)
 		s.shutdown()
 	})
 	return nil
@@ -245,15 +234,20 @@ func (s *Session) shutdown() {
 	s.mu.Lock()
 	s.closed.Store(true)
 	s.mu.Unlock()
-	if s.local != nil {
-		// The actor drops what is still in its mailbox: subscribers it
-		// never learned of are closed here, once it no longer runs (if
-		// a callback holds it, their channels stay open).
-		if err := s.sys.Root.StopFuture(s.local).Wait(); err == nil {
+	if s.face != nil {
+		s.face.Close(0)
+	}
+	s.mu.Lock()
+	for _, sub := range s.subs {
+		sub.close()
+	}
+	s.mu.Unlock()
+	if s.disp != nil {
+		// The actor drops what is still in its mailbox: liveliness
+		// subscribers it never learned of are closed here, once it no
+		// longer runs (if a callback holds it, their channels stay open).
+		if err := s.sys.Root.StopFuture(s.disp).Wait(); err == nil {
 			s.mu.Lock()
-			for _, sub := range s.subs {
-				sub.close()
-			}
 			for _, sub := range s.lsubs {
 				sub.d.close()
 			}
@@ -325,27 +319,24 @@ func (s *Session) Info() (SessionInfo, error) {
 	return info, nil
 }
 
-// send hands messages to the router as this session's.
-func (s *Session) send(reliable bool, msgs ...codec.NetworkMessage) {
-	s.sys.Root.Send(s.node.Router, &router.LocalSend{Face: s.face, Msgs: msgs, Reliable: reliable})
+// send hands control messages to the router as this session's.
+func (s *Session) send(msgs ...codec.NetworkMessage) {
+	_ = s.face.Send(msgs...)
 }
 
 // declare sends one declaration of this session.
 func (s *Session) declare(b codec.Declaration) {
-	s.send(true, codec.NetworkMessage{ID: codec.MidDeclare, Declare: codec.Declare{QoS: codec.DefaultQoS, Body: b}})
+	_ = s.face.Declare(b, nil)
 }
 
 func wire(key string) codec.WireExpr { return codec.WireExpr{Suffix: []byte(key), Mapping: true} }
 
 // Messages of the dispatcher actor.
 type (
-	localPush struct{ push codec.Push } // owned
-	addSub    struct{ sub *Subscriber }
-	delSub    struct{ id uint32 }
-	addQbl    struct{ q *Queryable }
-	delQbl    struct{ id uint32 }
-	startGet  struct{ g *pendingGet }
-	endGet    struct {
+	addQbl   struct{ q *Queryable }
+	delQbl   struct{ id uint32 }
+	startGet struct{ g *pendingGet }
+	endGet   struct {
 		id      uint32
 		timeout bool
 	}
@@ -356,12 +347,12 @@ type (
 	localFinal struct{ getID uint32 }
 )
 
-// dispatcher is the state of the session's local actor: it receives
-// what the router sends the session and what the session's own
-// publications and queries deliver locally, and calls the handlers.
+// dispatcher is the state of the session's control actor: it receives
+// the control messages the router sends the session (queries for its
+// queryables, replies to its Gets, declarations) and what the session's
+// own queries deliver locally, and calls the handlers.
 type dispatcher struct {
 	s       *Session
-	subs    map[uint32]*Subscriber
 	qbls    map[uint32]*Queryable
 	gets    map[uint32]*pendingGet
 	liv     liveliness
@@ -370,20 +361,8 @@ type dispatcher struct {
 
 func (d *dispatcher) receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
-	case *session.Send:
+	case *router.Control:
 		d.routed(m)
-	case *localPush:
-		d.push(&m.push)
-	case *addSub:
-		d.subs[m.sub.id] = m.sub
-	case *delSub:
-		if sub := d.subs[m.id]; sub != nil {
-			delete(d.subs, m.id)
-			sub.close()
-		}
-		d.s.mu.Lock()
-		delete(d.s.subs, m.id)
-		d.s.mu.Unlock()
 	case *addQbl:
 		d.qbls[m.q.id] = m.q
 	case *delQbl:
@@ -403,10 +382,6 @@ func (d *dispatcher) receive(ctx actor.Context) {
 			d.final(g)
 		}
 	case *actor.Stopping:
-		for _, sub := range d.subs {
-			sub.close()
-		}
-		clear(d.subs)
 		for _, g := range d.gets {
 			d.finishGet(g, false)
 		}
@@ -419,18 +394,11 @@ func (d *dispatcher) receive(ctx actor.Context) {
 	}
 }
 
-// routed dispatches what the router sent, then hands its buffers back.
-func (d *dispatcher) routed(m *session.Send) {
-	defer func() {
-		if m.Done != nil {
-			m.Done()
-		}
-	}()
+// routed dispatches what the router sent.
+func (d *dispatcher) routed(m *router.Control) {
 	for i := range m.Msgs {
 		msg := &m.Msgs[i]
 		switch msg.ID {
-		case codec.MidPush:
-			d.push(&msg.Push)
 		case codec.MidRequest:
 			d.request(&msg.Request)
 		case codec.MidResponse:
@@ -444,23 +412,6 @@ func (d *dispatcher) routed(m *session.Send) {
 		case codec.MidDeclare:
 			d.livelinessDeclare(&msg.Declare)
 			d.matchingDeclare(&msg.Declare)
-		}
-	}
-	for i := range m.Pushes {
-		d.push(&m.Pushes[i])
-	}
-}
-
-// push delivers a publication to every matching subscriber. The router
-// sends full keys (scope 0).
-func (d *dispatcher) push(p *codec.Push) {
-	if len(d.subs) == 0 {
-		return
-	}
-	key := string(p.WireExpr.Suffix)
-	for _, sub := range d.subs {
-		if sub.matches(key) {
-			sub.deliver(d.s, sampleFromData(p.WireExpr.Suffix, &p.Body, p.QoS))
 		}
 	}
 }
@@ -493,7 +444,7 @@ func storageConfigs(cfg *Config, n *actors.Node, logger *slog.Logger, alignerSta
 		} else {
 			opts.InMemory = true
 		}
-		scfg := storage.Config{Name: name, KeyExpr: sc.KeyExpr, Store: opts, Router: n.Router,
+		scfg := storage.Config{Name: name, KeyExpr: sc.KeyExpr, Store: opts, Plane: n.Plane,
 			Clock: n.Clock, ZID: n.ZID, Logger: logger}
 		if sc.Replication != nil {
 			p := alignerParams(sc.Replication)
@@ -502,7 +453,7 @@ func storageConfigs(cfg *Config, n *actors.Node, logger *slog.Logger, alignerSta
 			stats := &aligner.Stats{}
 			scfg.Companion = func(st *storage.Store, pid *actor.PID) *actor.Props {
 				return aligner.Props(aligner.Config{Name: name, KeyExpr: sc.KeyExpr, Params: p, Store: st,
-					Storage: pid, Router: n.Router, ZID: n.ZID, Logger: logger, Stats: stats,
+					Storage: pid, Plane: n.Plane, ZID: n.ZID, Logger: logger, Stats: stats,
 					RequestTimeout: cfg.QueryTimeout})
 			}
 			alignerStats[name] = stats

@@ -201,8 +201,15 @@ func TestCallbackHandler(t *testing.T) {
 // watcher sees end, every data sample was dispatched.
 func publishThenEnd(t *testing.T, a *Session, prefix string, n int, watch <-chan Sample) {
 	t.Helper()
+	publishThenEndCC(t, a, prefix, n, watch, CongestionControlBlock)
+}
+
+// publishThenEndCC is publishThenEnd with the data samples under cc (the
+// end marker is always Block).
+func publishThenEndCC(t *testing.T, a *Session, prefix string, n int, watch <-chan Sample, cc CongestionControl) {
+	t.Helper()
 	for i := range n {
-		if err := a.Put(fmt.Sprintf("%s/data/%d", prefix, i), []byte{byte(i)}, WithCongestionControl(CongestionControlBlock)); err != nil {
+		if err := a.Put(fmt.Sprintf("%s/data/%d", prefix, i), []byte{byte(i)}, WithCongestionControl(cc)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -245,6 +252,9 @@ func TestRingChannelKeepsNewest(t *testing.T) {
 	}
 }
 
+// TestFifoChannelBounded: a full FIFO drops (and counts) Drop samples,
+// and holds back the publisher of Block ones until it is read: none is
+// lost.
 func TestFifoChannelBounded(t *testing.T) {
 	a, b := peerPair(t)
 	fifo, err := b.DeclareSubscriber("test/fifo/data/*", FifoChannel(3))
@@ -253,12 +263,34 @@ func TestFifoChannelBounded(t *testing.T) {
 	}
 	watch := watchKey(t, b, "test/fifo/*")
 	probeRoute(t, a, "test/fifo/probe", watch)
-	publishThenEnd(t, a, "test/fifo", 10, watch)
+	publishThenEndCC(t, a, "test/fifo", 10, watch, CongestionControlDrop)
 	if got := drainPayloads(fifo.Chan()); !slices.Equal(got, []byte{0, 1, 2}) {
 		t.Fatalf("fifo kept %v, want [0 1 2]", got)
 	}
 	if d := fifo.Dropped(); d != 7 {
 		t.Fatalf("dropped %d, want 7", d)
+	}
+
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 10 {
+			if err := a.Put(fmt.Sprintf("test/fifo/data/%d", i), []byte{byte(i)},
+				WithCongestionControl(CongestionControlBlock)); err != nil {
+				t.Error(err)
+			}
+		}
+	}()
+	var got []byte
+	for len(got) < 10 {
+		got = append(got, nextSample(t, fifo.Chan()).Payload[0])
+	}
+	<-done
+	if !slices.Equal(got, []byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}) {
+		t.Fatalf("fifo delivered %v under Block, want 0..9", got)
+	}
+	if d := fifo.Dropped(); d != 7 {
+		t.Fatalf("dropped %d after the Block samples, want still 7", d)
 	}
 }
 

@@ -14,11 +14,14 @@ type Handler interface {
 	newDelivery() delivery
 }
 
-// delivery is a handler at work: deliver runs on the session's dispatch
-// goroutine and must never block (except a user callback, by choice);
-// close runs there too, once.
+// delivery is a handler at work. deliver is called by whoever routes a
+// sample to the subscriber (a link's reader, a publisher of this session,
+// the dispatcher for liveliness), maybe by several goroutines at once; a
+// sample under Block congestion control (block) may wait for room until
+// cancel closes, others never wait. It reports false when it dropped the
+// sample (and counted it). close ends the delivery.
 type delivery interface {
-	deliver(s *Session, smp Sample)
+	deliver(s *Session, smp Sample, block bool, cancel <-chan struct{}) bool
 	close()
 	ch() <-chan Sample
 	dropped() uint64
@@ -26,71 +29,212 @@ type delivery interface {
 
 type callbackHandler func(Sample)
 
-func (f callbackHandler) newDelivery() delivery { return &callbackDelivery{fn: f} }
+func (f callbackHandler) newDelivery() delivery {
+	return &callbackDelivery{fn: f, room: make(chan struct{}), done: make(chan struct{})}
+}
 
-// Callback delivers every sample to fn, on the session's dispatch
-// goroutine: fn must return quickly (see Session).
+// Callback delivers every sample to fn, on the goroutine that routes it
+// (a link's reader, or a Put of this session): one call at a time and in
+// order, so fn needs no lock of its own, but a slow fn holds back what
+// that goroutine carries (see Session). A sample that arrives while fn
+// runs on another goroutine is queued (1024 at most; beyond, a Block
+// sample waits and a Drop one is dropped and counted in Dropped), and
+// the goroutine running fn calls it next.
 func Callback(fn func(Sample)) Handler { return callbackHandler(fn) }
 
-type callbackDelivery struct{ fn func(Sample) }
+// callbackQueue bounds the samples waiting for a busy callback.
+const callbackQueue = 1024
 
-func (c *callbackDelivery) deliver(s *Session, smp Sample) {
-	s.guard("subscriber callback", func() { c.fn(smp) })
+// callbackDelivery runs one callback at a time without a goroutine of
+// its own: the first goroutine to deliver runs fn, and runs the samples
+// others queued meanwhile before it leaves.
+type callbackDelivery struct {
+	fn    func(Sample)
+	drops atomic.Uint64
+
+	mu      sync.Mutex
+	running bool
+	queue   []Sample
+	spare   []Sample
+	room    chan struct{}
+	waiters int
+	done    chan struct{}
+	closed  bool
 }
-func (c *callbackDelivery) close()            {}
+
+func (c *callbackDelivery) deliver(s *Session, smp Sample, block bool, cancel <-chan struct{}) bool {
+	c.mu.Lock()
+	for c.running {
+		switch {
+		case c.closed:
+			c.mu.Unlock()
+			return true
+		case len(c.queue) < callbackQueue:
+			c.queue = append(c.queue, smp)
+			c.mu.Unlock()
+			return true
+		case !block:
+			c.mu.Unlock()
+			c.drops.Add(1)
+			return false
+		}
+		room := c.room
+		c.waiters++
+		c.mu.Unlock()
+		canceled := false
+		select {
+		case <-room:
+		case <-c.done:
+		case <-cancel:
+			canceled = true
+		}
+		c.mu.Lock()
+		c.waiters--
+		if canceled {
+			c.mu.Unlock()
+			c.drops.Add(1)
+			return false
+		}
+	}
+	if c.closed {
+		c.mu.Unlock()
+		return true
+	}
+	c.running = true
+	c.mu.Unlock()
+	s.guard("subscriber callback", func() { c.fn(smp) })
+	for {
+		c.mu.Lock()
+		if len(c.queue) == 0 || c.closed {
+			c.running = false
+			c.mu.Unlock()
+			return true
+		}
+		batch := c.queue
+		c.queue, c.spare = c.spare[:0], nil
+		if c.waiters > 0 {
+			close(c.room)
+			c.room = make(chan struct{})
+		}
+		c.mu.Unlock()
+		for i := range batch {
+			if c.isClosed() {
+				break
+			}
+			s.guard("subscriber callback", func() { c.fn(batch[i]) })
+		}
+		clear(batch)
+		c.mu.Lock()
+		if c.spare == nil {
+			c.spare = batch[:0]
+		}
+		c.mu.Unlock()
+	}
+}
+
+func (c *callbackDelivery) isClosed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closed
+}
+
+func (c *callbackDelivery) close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.closed {
+		c.closed = true
+		c.queue = nil
+		close(c.done)
+	}
+}
+
 func (c *callbackDelivery) ch() <-chan Sample { return nil }
-func (c *callbackDelivery) dropped() uint64   { return 0 }
+func (c *callbackDelivery) dropped() uint64   { return c.drops.Load() }
 
 type fifoHandler int
 
 func (n fifoHandler) newDelivery() delivery {
-	return &chanDelivery{c: make(chan Sample, max(int(n), 1))}
+	return &chanDelivery{c: make(chan Sample, max(int(n), 1)), done: make(chan struct{})}
 }
 
 // FifoChannel delivers samples on a channel (Subscriber.Chan) holding up
-// to n of them (at least 1). When it is full, new samples are dropped and
-// counted (Subscriber.Dropped): the session never waits for a slow
-// reader.
+// to n of them (at least 1). When it is full, a sample published under
+// CongestionControlBlock waits for room, holding back its publisher (as
+// zenoh's FIFO handler does); one under CongestionControlDrop is
+// dropped and counted (Subscriber.Dropped).
 func FifoChannel(n int) Handler { return fifoHandler(n) }
 
 type ringHandler int
 
 func (n ringHandler) newDelivery() delivery {
-	return &chanDelivery{c: make(chan Sample, max(int(n), 1)), ring: true}
+	return &chanDelivery{c: make(chan Sample, max(int(n), 1)), ring: true, done: make(chan struct{})}
 }
 
 // RingChannel delivers samples on a channel (Subscriber.Chan) holding
 // the newest n of them (at least 1): when it is full, the oldest sample
-// is dropped, and counted (Subscriber.Dropped), to make room.
+// is dropped, and counted (Subscriber.Dropped), to make room. It never
+// waits.
 func RingChannel(n int) Handler { return ringHandler(n) }
 
+// chanDelivery feeds a channel. Senders hold mu for reading while they
+// send, so that close, which closes done first (ending every wait), can
+// close the channel once none is sending.
 type chanDelivery struct {
-	c      chan Sample
-	ring   bool
-	drops  atomic.Uint64
-	closed sync.Once
+	c        chan Sample
+	ring     bool
+	drops    atomic.Uint64
+	mu       sync.RWMutex
+	done     chan struct{}
+	doneOnce sync.Once
+	closed   bool
 }
 
-func (c *chanDelivery) deliver(_ *Session, smp Sample) {
+func (c *chanDelivery) deliver(_ *Session, smp Sample, block bool, cancel <-chan struct{}) bool {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if c.closed {
+		return true
+	}
 	for {
 		select {
 		case c.c <- smp:
-			return
+			return true
 		default:
 		}
-		if !c.ring {
+		if c.ring {
+			select {
+			case <-c.c:
+				c.drops.Add(1)
+			default: // the reader emptied it meanwhile
+			}
+			continue
+		}
+		if !block {
 			c.drops.Add(1)
-			return
+			return false
 		}
 		select {
-		case <-c.c:
+		case c.c <- smp:
+			return true
+		case <-cancel:
 			c.drops.Add(1)
-		default: // the reader emptied it meanwhile
+			return false
+		case <-c.done:
+			return true
 		}
 	}
 }
 
-func (c *chanDelivery) close()            { c.closed.Do(func() { close(c.c) }) }
+func (c *chanDelivery) close() {
+	c.doneOnce.Do(func() { close(c.done) }) // ends the waits of senders
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.closed {
+		c.closed = true
+		close(c.c)
+	}
+}
+
 func (c *chanDelivery) ch() <-chan Sample { return c.c }
 func (c *chanDelivery) dropped() uint64   { return c.drops.Load() }
 
@@ -104,8 +248,21 @@ type Subscriber struct {
 	undeclared atomic.Bool
 }
 
+// subSink is a Subscriber as the data plane sees it.
+type subSink struct{ sub *Subscriber }
+
+func (k subSink) Deliver(key string, p *codec.Push, reliable bool, cancel <-chan struct{}) bool {
+	sub := k.sub
+	if sub.undeclared.Load() {
+		return true
+	}
+	return sub.d.deliver(sub.s, sampleFromKey(key, &p.Body, p.QoS), reliable && p.QoS.Block(), cancel)
+}
+
 // DeclareSubscriber subscribes to key, a canonical key expression that
-// may hold wildcards, delivering samples through handler.
+// may hold wildcards, delivering samples through handler. When it
+// returns, the session's own publications reach the subscriber; remote
+// ones do once the declaration has reached their nodes.
 func (s *Session) DeclareSubscriber(key string, handler Handler) (*Subscriber, error) {
 	if err := keyexpr.Validate(key); err != nil {
 		return nil, err
@@ -115,14 +272,26 @@ func (s *Session) DeclareSubscriber(key string, handler Handler) (*Subscriber, e
 	}
 	sub := &Subscriber{s: s, id: s.nextEntity.Add(1), key: key, d: handler.newDelivery()}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.isClosed() {
+		s.mu.Unlock()
 		return nil, ErrClosed
 	}
 	s.subs[sub.id] = sub
-	// The dispatcher learns of it before the router can route to it.
-	s.sys.Root.Send(s.local, &addSub{sub: sub})
-	s.declare(codec.Declaration{Kind: codec.DeclSubscriber, ID: sub.id, WireExpr: wire(key)})
+	err := s.face.Declare(codec.Declaration{Kind: codec.DeclSubscriber, ID: sub.id, WireExpr: wire(key)}, subSink{sub})
+	s.mu.Unlock()
+	if err == nil {
+		err = s.face.Sync(askTimeout)
+	}
+	if err != nil {
+		s.mu.Lock()
+		delete(s.subs, sub.id)
+		s.mu.Unlock()
+		sub.close()
+		if s.isClosed() {
+			return nil, ErrClosed
+		}
+		return nil, err
+	}
 	return sub, nil
 }
 
@@ -134,30 +303,30 @@ func (sub *Subscriber) KeyExpr() string { return sub.key }
 // session closes.
 func (sub *Subscriber) Chan() <-chan Sample { return sub.d.ch() }
 
-// Dropped returns how many samples a channel subscriber dropped because
-// its channel was full.
+// Dropped returns how many samples the subscriber dropped: a full
+// channel (or a busy callback's full queue) under CongestionControlDrop,
+// the oldest ones of a full RingChannel.
 func (sub *Subscriber) Dropped() uint64 { return sub.d.dropped() }
 
 // Undeclare withdraws the subscriber. No callback starts after it
 // returns (one running may finish); the channel of a channel subscriber
-// is closed shortly after, the samples already in it still readable.
-// Undeclaring twice returns ErrUndeclared.
+// is closed, the samples already in it still readable. Undeclaring twice
+// returns ErrUndeclared.
 func (sub *Subscriber) Undeclare() error {
 	if sub.undeclared.Swap(true) {
 		return ErrUndeclared
 	}
-	if sub.s.isClosed() {
+	s := sub.s
+	s.mu.Lock()
+	delete(s.subs, sub.id)
+	closed := s.isClosed()
+	s.mu.Unlock()
+	sub.close()
+	if closed {
 		return nil // the session closed it
 	}
-	sub.s.declare(codec.Declaration{Kind: codec.UndeclSubscriber, ID: sub.id})
-	sub.s.sys.Root.Send(sub.s.local, &delSub{id: sub.id})
+	s.declare(codec.Declaration{Kind: codec.UndeclSubscriber, ID: sub.id})
 	return nil
 }
-
-func (sub *Subscriber) matches(key string) bool {
-	return !sub.undeclared.Load() && keyexpr.Intersects(sub.key, key)
-}
-
-func (sub *Subscriber) deliver(s *Session, smp Sample) { sub.d.deliver(s, smp) }
 
 func (sub *Subscriber) close() { sub.d.close() }

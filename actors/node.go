@@ -64,6 +64,8 @@ type Node struct {
 	Clock   *hlc.Clock
 	Router  *actor.PID
 	Manager *actor.PID
+	// Plane is the node's data plane: local faces attach to it.
+	Plane *router.Plane
 
 	sys       *actor.ActorSystem
 	listening []link.Endpoint
@@ -103,8 +105,9 @@ func StartNode(sys *actor.ActorSystem, cfg NodeConfig) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	rcfg := router.ActorConfig{Tables: cfg.Router, TickEvery: cfg.TickEvery,
-		Timestamping: cfg.Timestamping, Clock: clock, Logger: cfg.Logger}
+	plane := router.NewPlane(sys, router.PlaneConfig{Timestamping: cfg.Timestamping, Clock: clock,
+		RouteCacheSize: cfg.Router.RouteCacheSize, Logger: cfg.Logger})
+	rcfg := router.ActorConfig{Tables: cfg.Router, TickEvery: cfg.TickEvery, Plane: plane, Logger: cfg.Logger}
 	rcfg.Tables.ZID, rcfg.Tables.Mode = cfg.ZID, cfg.Mode
 	rprops, err := router.Props(rcfg)
 	if err != nil {
@@ -117,8 +120,9 @@ func StartNode(sys *actor.ActorSystem, cfg NodeConfig) (*Node, error) {
 	// shared by all of them.
 	mcfg.Actor.RX = session.DefaultRXConfig()
 	mcfg.Actor.RX.Node = session.NewBudget(int64(mcfg.Actor.RX.MaxBuffered))
-	n := &Node{ZID: cfg.ZID, Mode: cfg.Mode, Clock: clock, sys: sys}
+	n := &Node{ZID: cfg.ZID, Mode: cfg.Mode, Clock: clock, Plane: plane, sys: sys}
 	n.Router = sys.Root.Spawn(rprops)
+	plane.SetRouter(n.Router)
 	mcfg.Handler = n.Router
 	mprops, err := session.ManagerProps(mcfg)
 	if err != nil {
@@ -126,6 +130,7 @@ func StartNode(sys *actor.ActorSystem, cfg NodeConfig) (*Node, error) {
 		return nil, err
 	}
 	n.Manager = sys.Root.Spawn(mprops)
+	plane.SetManager(n.Manager)
 	if err := n.awaitListeners(len(cfg.Listen), cfg.ListenTimeout); err != nil {
 		n.Stop(0)
 		return nil, err

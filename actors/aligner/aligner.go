@@ -11,7 +11,6 @@ import (
 	"github.com/cespare/xxhash/v2"
 
 	"github.com/gozenoh/zenoh/actors/router"
-	"github.com/gozenoh/zenoh/actors/session"
 	"github.com/gozenoh/zenoh/actors/storage"
 	"github.com/gozenoh/zenoh/codec"
 	"github.com/gozenoh/zenoh/hlc"
@@ -29,9 +28,11 @@ type Config struct {
 	Store Source
 	// Storage is the storage actor, which applies fetched events.
 	Storage *actor.PID
-	Router  *actor.PID
-	ZID     codec.ZenohID
-	Logger  *slog.Logger
+	// Plane is the node's data plane; the aligner attaches to it as a
+	// local face.
+	Plane  *router.Plane
+	ZID    codec.ZenohID
+	Logger *slog.Logger
 	// Stats, if set, receives the counters (shared across restarts).
 	Stats *Stats
 	// RequestTimeout bounds each alignment query (default 10 s).
@@ -109,8 +110,7 @@ type running struct {
 
 type alignerActor struct {
 	cfg    Config
-	face   router.FaceID
-	ready  bool
+	local  *router.Local
 	self   *actor.PID
 	sys    *actor.ActorSystem
 	timer  *time.Timer
@@ -132,31 +132,29 @@ func (a *alignerActor) Receive(ctx actor.Context) {
 		a.self, a.sys = ctx.Self(), ctx.ActorSystem()
 		a.digKey, a.alnKey = DigestKey(a.cfg.ZID, a.cfg.KeyExpr), AlignKey(a.cfg.ZID, a.cfg.KeyExpr)
 		a.hash, a.zid = keyExprHash(a.cfg.KeyExpr), a.cfg.ZID.String()
-		ctx.Request(a.cfg.Router, &router.OpenLocal{PID: ctx.Self(), ZID: a.cfg.ZID})
-	case *router.LocalOpened:
-		a.face, a.ready = m.Face, true
-		a.declare(ctx)
+		a.local = a.cfg.Plane.OpenLocal(router.LocalConfig{ZID: a.cfg.ZID, Control: a.self})
+		a.declare()
 		a.publish(ctx)
 		a.arm()
 	case *tick:
 		a.publish(ctx)
 		a.expire()
 		a.arm()
-	case *session.Send:
-		if a.stopping { // the router released the buffers when told of the stop
-			if m.Done != nil {
-				m.Done()
-			}
-			return
+	case *digestIn:
+		if !a.stopping {
+			a.digest(ctx, m.key, m.payload)
 		}
-		a.routed(ctx, m)
+	case *router.Control:
+		if !a.stopping {
+			a.routed(ctx, m)
+		}
 	case *actor.Stopping:
 		a.stopping = true
 		if a.timer != nil {
 			a.timer.Stop()
 		}
-		if a.ready {
-			ctx.Send(a.cfg.Router, &router.CloseLocal{Face: a.face})
+		if a.local != nil {
+			a.local.Close(0)
 		}
 	}
 }
@@ -166,8 +164,33 @@ func (a *alignerActor) arm() {
 	a.timer = time.AfterFunc(a.cfg.Params.Interval, func() { sys.Root.Send(self, &tick{}) })
 }
 
-func (a *alignerActor) send(ctx actor.Context, msgs ...codec.NetworkMessage) {
-	ctx.Send(a.cfg.Router, &router.LocalSend{Face: a.face, Reliable: true, Msgs: msgs})
+func (a *alignerActor) send(_ actor.Context, msgs ...codec.NetworkMessage) {
+	_ = a.local.Send(msgs...)
+}
+
+// digestIn is a digest of another replica, handed to the actor by its
+// subscriber.
+type digestIn struct {
+	key     string
+	payload []byte
+}
+
+// IgnoreDeadLetterLogging: it may reach an aligner that has stopped.
+func (*digestIn) IgnoreDeadLetterLogging() {}
+
+// digestSub is the aligner's subscriber on the digests: it copies each
+// one to the actor (digests come once per interval per replica).
+type digestSub struct {
+	sys *actor.ActorSystem
+	pid *actor.PID
+}
+
+func (d digestSub) Deliver(key string, p *codec.Push, _ bool, _ <-chan struct{}) bool {
+	if p.Body.Kind == codec.MidDel {
+		return true
+	}
+	d.sys.Root.Send(d.pid, &digestIn{key: key, payload: append([]byte(nil), p.Body.Payload...)})
+	return true
 }
 
 func wire(key string) codec.WireExpr { return codec.WireExpr{Suffix: []byte(key), Mapping: true} }
@@ -176,13 +199,12 @@ func wire(key string) codec.WireExpr { return codec.WireExpr{Suffix: []byte(key)
 // never dropped by congestion control.
 var blockQoS = codec.NewQoS(codec.PriorityData, true, false)
 
-func (a *alignerActor) declare(ctx actor.Context) {
+func (a *alignerActor) declare() {
 	sub := "@-digest/*/" + a.hash
-	a.send(ctx,
-		codec.NetworkMessage{ID: codec.MidDeclare, Declare: codec.Declare{QoS: codec.DefaultQoS,
-			Body: codec.Declaration{Kind: codec.DeclSubscriber, ID: digestSubID, WireExpr: wire(sub)}}},
-		codec.NetworkMessage{ID: codec.MidDeclare, Declare: codec.Declare{QoS: codec.DefaultQoS,
-			Body: codec.Declaration{Kind: codec.DeclQueryable, ID: alignQblID, WireExpr: wire(a.alnKey), Complete: true}}})
+	_ = a.local.Declare(codec.Declaration{Kind: codec.DeclSubscriber, ID: digestSubID, WireExpr: wire(sub)},
+		digestSub{sys: a.sys, pid: a.self})
+	_ = a.local.Declare(codec.Declaration{Kind: codec.DeclQueryable, ID: alignQblID, WireExpr: wire(a.alnKey),
+		Complete: true}, nil)
 }
 
 // publish builds the digest at the current cut and publishes it.
@@ -198,22 +220,17 @@ func (a *alignerActor) publish(ctx actor.Context) {
 	a.cfg.Stats.DigestNanos.Add(uint64(time.Since(start)))
 	a.cfg.Stats.DigestsSent.Add(1)
 	a.cfg.Stats.DigestBytes.Add(uint64(len(payload)))
-	a.send(ctx, codec.NetworkMessage{ID: codec.MidPush, Push: codec.Push{WireExpr: wire(a.digKey), QoS: blockQoS,
-		Body: codec.Data{Kind: codec.MidPut, Payload: payload}}})
+	p := codec.Push{WireExpr: wire(a.digKey), QoS: blockQoS, Body: codec.Data{Kind: codec.MidPut, Payload: payload}}
+	if err := a.local.Publish(&p, true, nil); err != nil {
+		a.cfg.Logger.Debug("aligner: digest not published", "storage", a.cfg.Name, "err", err)
+	}
 }
 
 // routed handles what the router hands the aligner's face: digests,
 // alignment requests to answer, and replies to its own.
-func (a *alignerActor) routed(ctx actor.Context, m *session.Send) {
-	defer func() {
-		if m.Done != nil {
-			m.Done()
-		}
-	}()
+func (a *alignerActor) routed(ctx actor.Context, m *router.Control) {
 	for i := range m.Msgs {
 		switch msg := &m.Msgs[i]; msg.ID {
-		case codec.MidPush:
-			a.digest(ctx, &msg.Push)
 		case codec.MidRequest:
 			a.answer(ctx, &msg.Request)
 		case codec.MidResponse:
@@ -221,9 +238,6 @@ func (a *alignerActor) routed(ctx actor.Context, m *session.Send) {
 		case codec.MidResponseFinal:
 			a.final(ctx, msg.ResponseFinal.RequestID)
 		}
-	}
-	for i := range m.Pushes {
-		a.digest(ctx, &m.Pushes[i])
 	}
 }
 
@@ -245,12 +259,12 @@ func (a *alignerActor) replicaOf(key string) (string, bool) {
 
 // digest compares a replica's digest with the local store and starts an
 // alignment with it when they differ.
-func (a *alignerActor) digest(ctx actor.Context, p *codec.Push) {
-	replica, ok := a.replicaOf(string(p.WireExpr.Suffix))
-	if !ok || p.Body.Kind == codec.MidDel {
+func (a *alignerActor) digest(ctx actor.Context, key string, payload []byte) {
+	replica, ok := a.replicaOf(key)
+	if !ok {
 		return
 	}
-	d, err := DecodeDigest(p.Body.Payload)
+	d, err := DecodeDigest(payload)
 	if err != nil {
 		a.cfg.Logger.Warn("aligner: bad digest", "storage", a.cfg.Name, "replica", replica, "err", err)
 		return

@@ -14,24 +14,59 @@ import (
 	"github.com/gozenoh/zenoh/codec"
 )
 
+// Source is what a link's writer goroutine writes: the session's send
+// stage. Ready is signalled when Pull has batches after it returned
+// none; Pull appends the batches to write next (each whole, with its
+// length prefix on streams) and never blocks; Written gives them back
+// once written, or with the error that failed the link.
+type Source interface {
+	Ready() <-chan struct{}
+	Pull(dst [][]byte) [][]byte
+	Written(bufs [][]byte, err error)
+}
+
+// DirectSource is a Source that lets the goroutines filling it write
+// themselves when the link is quiet: the link gives it a function that
+// writes batches without blocking. The function reports true when it
+// wrote them all (the caller then calls Written itself); otherwise the
+// link's writer goroutine writes the rest and calls Written.
+type DirectSource interface {
+	Source
+	SetDirect(write func(bufs [][]byte) bool)
+}
+
+// Sink takes the batches of a link directly on its reader goroutine once
+// the owner switched the link to it (Inbound.Switch): Batch for each
+// complete batch of a read, in order, aliasing the read buffer (valid
+// only during the call), then EndRead. An error stops the reader and is
+// reported to the owner as *Rejected; the connection stays open so that
+// the owner can still write (a Close).
+type Sink interface {
+	Batch(b []byte) error
+	EndRead() error
+}
+
 // Config tunes a link actor.
 type Config struct {
-	// Buffers is the size of the link's receive pool: how many Inbound
-	// messages can be with the owner, unreleased, before the reader stops
-	// reading the socket. More buffers ride out a busy owner; fewer push
-	// back on the peer sooner and hold less memory. Buffers are allocated
-	// on first use. Default 4.
-	Buffers int
-
-	// BufferSize is the size of each receive buffer, and of the reader's
-	// read buffer on stream links. It is raised to hold the largest batch
-	// the link can carry (Info.MTU, plus room for the prefix on
+	// BufferSize is the size of the reader's read buffer and of the
+	// Inbound buffer of the handshake. It is raised to hold the largest
+	// batch the link can carry (Info.MTU, plus room for the prefix on
 	// datagrams). Default 64 KiB + 2.
 	BufferSize int
 
-	// WriteTimeout bounds each Write. A write that times out fails the
-	// link: the peer is not reading. Zero means no deadline. Default 10 s.
+	// WriteTimeout bounds each write system call. A write that times out
+	// fails the link: the peer is not reading. Zero means no deadline.
+	// Default 10 s.
 	WriteTimeout time.Duration
+
+	// Out is what the writer goroutine writes. Nil: the link never
+	// writes.
+	Out Source
+
+	// Done, if set, is closed by the link when it stops, before it waits
+	// for its reader: a Sink that waits for something (room in another
+	// session's queue) must give up on it.
+	Done chan struct{}
 
 	// Logger receives the link's debug events. Nil discards them.
 	Logger *slog.Logger
@@ -39,18 +74,15 @@ type Config struct {
 
 // DefaultConfig returns the defaults described on Config.
 func DefaultConfig() Config {
-	return Config{Buffers: 4, BufferSize: 64<<10 + 2, WriteTimeout: 10 * time.Second}
+	return Config{BufferSize: 64<<10 + 2, WriteTimeout: 10 * time.Second}
 }
 
 // validate fills zero fields with defaults and sizes buffers for info.
 func (c *Config) validate(info Info) error {
-	if c.Buffers < 0 || c.BufferSize < 0 || c.WriteTimeout < 0 {
-		return fmt.Errorf("%w: negative Buffers, BufferSize or WriteTimeout", ErrConfig)
+	if c.BufferSize < 0 || c.WriteTimeout < 0 {
+		return fmt.Errorf("%w: negative BufferSize or WriteTimeout", ErrConfig)
 	}
 	d := DefaultConfig()
-	if c.Buffers == 0 {
-		c.Buffers = d.Buffers
-	}
 	if c.BufferSize == 0 {
 		c.BufferSize = d.BufferSize
 	}
@@ -68,21 +100,25 @@ func (c *Config) validate(info Info) error {
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
+	if c.Done == nil {
+		c.Done = make(chan struct{})
+	}
 	return nil
 }
 
 // Props returns the props of a link actor over conn, which it owns from
 // then on. The link must be spawned as a child of its owner (the session
-// actor): Inbound and Failed go to ctx.Parent(), which also gets
-// *actor.Terminated when the link stops. Until a SetBatchSize, the reader
-// accepts batches up to info.MTU (when zero, the protocol's: 65535 on
-// streams). Zero fields of cfg take the defaults; Props panics on a
+// actor): Inbound, Rejected and Failed go to ctx.Parent(), which also
+// gets *actor.Terminated when the link stops. Until a SetBatchSize, the
+// reader accepts batches up to info.MTU (when zero, the protocol's: 65535
+// on streams). Zero fields of cfg take the defaults; Props panics on a
 // negative one.
 //
-// The reader never has more than cfg.Buffers Inbound messages out, so an
-// owner with a bounded mailbox needs room for those beside its other
-// traffic; a full mailbox blocks the reader, and stopping the link waits
-// for the reader.
+// The reader starts by handing each read to the owner as one *Inbound and
+// waits for the owner to release it: that is the handshake, where the
+// owner decides what each batch means. The owner switches the reader to
+// a Sink with Inbound.Switch; from the next batch on, the reader hands
+// batches to the sink itself, with no actor message per read.
 func Props(conn net.Conn, info Info, cfg Config) *actor.Props {
 	if info.MTU == 0 {
 		info.MTU = udpLinkMTU
@@ -98,37 +134,33 @@ func Props(conn net.Conn, info Info, cfg Config) *actor.Props {
 	})
 }
 
-// readFailed is sent by the reader goroutine to its link actor when the
-// connection cannot be read any more.
-type readFailed struct{ err error }
+// ioFailed is sent by the reader or writer goroutine to its link actor
+// when the connection cannot be used any more.
+type ioFailed struct{ err error }
 
 // IgnoreDeadLetterLogging: the link may be gone by the time it arrives.
-func (*readFailed) IgnoreDeadLetterLogging() {}
+func (*ioFailed) IgnoreDeadLetterLogging() {}
 
-// linkActor owns one connection: its reader goroutine delivers what
-// arrives to the owner, and Receive writes what the owner sends.
+// linkActor owns one connection and its reader and writer goroutines.
 type linkActor struct {
 	conn net.Conn
 	info Info
 	cfg  Config
 
-	size    atomic.Uint32 // batch limit for the reader (SetBatchSize)
-	vec     [][]byte      // scratch for vectored writes
-	done    chan struct{} // closed on Stopping: the reader exits
-	wg      sync.WaitGroup
-	failed  bool // Failed was sent; ignore further errors
-	stopped bool // conn closed, reader gone
+	size     atomic.Uint32 // batch limit for the reader (SetBatchSize)
+	wg       sync.WaitGroup
+	failed   bool // Failed was sent; ignore further errors
+	stopped  bool // conn closed, goroutines gone
+	doneOnce sync.Once
 }
 
 func (a *linkActor) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *actor.Started:
 		a.start(ctx)
-	case *Write:
-		a.write(ctx, m)
 	case *SetBatchSize:
 		a.size.Store(uint32(min(m.Size, a.info.MTU)))
-	case *readFailed:
+	case *ioFailed:
 		a.fail(ctx, m.err)
 	case *actor.Stopping, *actor.Restarting:
 		a.shutdown()
@@ -144,59 +176,55 @@ func (a *linkActor) start(ctx actor.Context) {
 		_ = tc.SetNoDelay(true)
 	}
 	a.size.Store(uint32(a.info.MTU))
-	a.done = make(chan struct{})
 	root, self := ctx.ActorSystem().Root, ctx.Self()
+	done := a.cfg.Done
+	report := func(what string, err error) {
+		select {
+		case <-done:
+			return // stopping: the error is our own Close
+		default:
+		}
+		root.Send(self, &ioFailed{err: fmt.Errorf("link %s: %s: %w", a.info.Remote, what, err)})
+	}
 	r := &reader{
 		conn:   a.conn,
 		stream: a.info.Stream,
 		size:   &a.size,
-		pool:   newBufPool(a.cfg.Buffers, a.cfg.BufferSize, self, a.done),
-		send:   func(m *Inbound) { root.Send(owner, m) },
-	}
-	if r.stream {
-		r.rbuf = make([]byte, a.cfg.BufferSize)
+		done:   done,
+		link:   self,
+		buf:    make([]byte, a.cfg.BufferSize),
+		rbuf:   make([]byte, a.cfg.BufferSize),
+		send:   func(m any) { root.Send(owner, m) },
 	}
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()
 		err := r.run()
-		select {
-		case <-a.done:
-			return // stopping: the error is our own Close
-		default:
+		var rej *rejected
+		if errors.As(err, &rej) {
+			root.Send(owner, &Rejected{Link: self, Err: rej.err})
+			return
 		}
-		root.Send(self, &readFailed{err: fmt.Errorf("link %s: read: %w", a.info.Remote, err)})
+		if err != errStopping {
+			report("read", err)
+		}
 	}()
-}
-
-// write writes one batch and answers Written; a failed write fails the
-// link.
-func (a *linkActor) write(ctx actor.Context, m *Write) {
-	var err error
-	gone := a.failed || a.stopped
-	if gone {
-		err = ErrClosed
-	} else {
-		if a.cfg.WriteTimeout > 0 {
-			_ = a.conn.SetWriteDeadline(time.Now().Add(a.cfg.WriteTimeout))
+	if src := a.cfg.Out; src != nil {
+		w := &writer{conn: a.conn, stream: a.info.Stream, timeout: a.cfg.WriteTimeout, src: src, done: done,
+			carry: make(chan carried, 1)}
+		if ds, ok := src.(DirectSource); ok && a.info.Stream {
+			if raw := rawWriter(a.conn); raw != nil {
+				w.raw = raw
+				ds.SetDirect(w.direct)
+			}
 		}
-		if len(m.More) == 0 {
-			_, err = a.conn.Write(m.Batch)
-		} else {
-			a.vec = append(append(a.vec[:0], m.Batch), m.More...)
-			bufs := net.Buffers(a.vec) // WriteTo consumes its copy
-			_, err = bufs.WriteTo(a.conn)
-			clear(a.vec)
-		}
-		if err != nil {
-			err = fmt.Errorf("link %s: write: %w", a.info.Remote, err)
-		}
-	}
-	if ctx.Sender() != nil {
-		ctx.Respond(&Written{Batch: m.Batch, More: m.More, Err: err})
-	}
-	if err != nil && !gone {
-		a.fail(ctx, err)
+		a.wg.Add(1)
+		go func() {
+			defer a.wg.Done()
+			if err := w.run(); err != nil {
+				report("write", err)
+			}
+		}()
 	}
 }
 
@@ -211,59 +239,155 @@ func (a *linkActor) fail(ctx actor.Context, err error) {
 	ctx.Stop(ctx.Self())
 }
 
-// shutdown closes the connection and waits for the reader to exit.
+// shutdown closes the connection and waits for the reader and writer.
 func (a *linkActor) shutdown() {
 	if a.stopped {
 		return
 	}
 	a.stopped = true
-	if a.done != nil {
-		close(a.done)
-	}
+	a.doneOnce.Do(func() { close(a.cfg.Done) })
 	_ = a.conn.Close()
 	a.wg.Wait()
 }
 
-// reader is the state of a link's reader goroutine. It sends one Inbound
-// per read (two when a read completes a batch that no longer fits the
-// current buffer) and never touches the actor's context.
+// writer is the state of a link's writer goroutine.
+type writer struct {
+	conn    net.Conn
+	stream  bool
+	timeout time.Duration
+	src     Source
+	done    <-chan struct{}
+	bufs    [][]byte
+	vec     net.Buffers
+	raw     func([]byte) (int, error) // non-blocking write, for direct
+	carry   chan carried
+}
+
+// carried is what a direct write left for the writer goroutine: bufs,
+// of which the first off bytes are written, or the error it met.
+type carried struct {
+	bufs [][]byte
+	off  int
+	err  error
+}
+
+// direct writes bufs on the caller's goroutine without blocking: all of
+// them (true), or as much of the first as the socket takes, the rest
+// going to the writer goroutine (false).
+func (w *writer) direct(bufs [][]byte) bool {
+	n, err := w.raw(bufs[0])
+	if err == nil && n == len(bufs[0]) && len(bufs) == 1 {
+		return true
+	}
+	w.carry <- carried{bufs: bufs, off: n, err: err}
+	return false
+}
+
+// finish writes what a direct write left.
+func (w *writer) finish(c carried) error {
+	if c.err != nil {
+		return c.err
+	}
+	rest := append(w.bufs[:0], c.bufs[0][c.off:])
+	rest = append(rest, c.bufs[1:]...)
+	err := w.write(rest)
+	clear(rest)
+	return err
+}
+
+// run writes what the source has until the link stops (nil) or a write
+// fails (its error).
+func (w *writer) run() error {
+	for {
+		select {
+		case <-w.src.Ready():
+		case c := <-w.carry:
+			err := w.finish(c)
+			w.src.Written(c.bufs, err)
+			if err != nil {
+				return err
+			}
+		case <-w.done:
+			return nil
+		}
+		for {
+			w.bufs = w.src.Pull(w.bufs[:0])
+			if len(w.bufs) == 0 {
+				break
+			}
+			err := w.write(w.bufs)
+			w.src.Written(w.bufs, err)
+			clear(w.bufs)
+			if err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// write writes bufs: in one system call on streams (writev), one datagram
+// each otherwise.
+func (w *writer) write(bufs [][]byte) error {
+	if w.timeout > 0 {
+		_ = w.conn.SetWriteDeadline(time.Now().Add(w.timeout))
+	}
+	if !w.stream || len(bufs) == 1 {
+		for _, b := range bufs {
+			if _, err := w.conn.Write(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	w.vec = append(w.vec[:0], bufs...)
+	v := w.vec // WriteTo consumes its receiver
+	_, err := v.WriteTo(w.conn)
+	clear(w.vec)
+	return err
+}
+
+// reader is the state of a link's reader goroutine. It never touches the
+// actor's context.
 type reader struct {
 	conn   net.Conn
 	stream bool
 	size   *atomic.Uint32 // batch limit, written by the actor
-	pool   *bufPool
-	send   func(*Inbound) // to the owner
+	done   <-chan struct{}
+	link   *actor.PID
+	send   func(any) // to the owner
 
-	rbuf   []byte              // stream read buffer
+	buf    []byte              // the Inbound buffer of the handshake
+	rbuf   []byte              // read buffer
 	framer *codec.StreamFramer // stream framing state
 	limit  uint32              // the framer's current limit
-	m      *Inbound            // message being filled
+	sink   Sink                // set by Inbound.Switch
+	in     *Inbound            // handshake batches of the current read
+	fed    bool                // the sink got a batch in this read
 	emitFn func([]byte) error  // r.emit, bound once
 }
 
-// errStopping ends a Feed when the link stops while the reader waits for
-// a buffer.
+// errStopping ends the reader when the link stops while it waits for the
+// owner.
 var errStopping = errors.New("link: stopping")
 
-// run reads until the connection fails or the link stops (then it returns
-// nil or errStopping, which the caller ignores).
+// rejected wraps a sink's error.
+type rejected struct{ err error }
+
+func (r *rejected) Error() string { return r.err.Error() }
+
+// run reads until the connection fails, the sink refuses a batch or the
+// link stops.
 func (r *reader) run() error {
-	if !r.stream {
-		return r.runDatagrams()
-	}
-	r.limit = r.size.Load()
-	r.framer = codec.NewStreamFramer(uint16(r.limit))
 	r.emitFn = r.emit
+	r.limit = r.size.Load()
+	if r.stream {
+		r.framer = codec.NewStreamFramer(uint16(r.limit))
+	}
 	for {
-		if r.m == nil {
-			if r.m = r.pool.get(); r.m == nil {
-				return errStopping
-			}
-		}
 		n, err := r.conn.Read(r.rbuf)
 		if n > 0 {
-			if ferr := r.process(r.rbuf[:n]); ferr != nil {
-				return ferr
+			if perr := r.process(r.rbuf[:n]); perr != nil {
+				return perr
 			}
 		}
 		if err != nil {
@@ -272,59 +396,90 @@ func (r *reader) run() error {
 	}
 }
 
-// process frames the bytes of one read and sends the complete batches.
+// process handles the bytes of one read.
 func (r *reader) process(p []byte) error {
 	if s := r.size.Load(); s != r.limit {
 		r.limit = s
-		r.framer.SetBatchSize(uint16(s))
+		if r.framer != nil {
+			r.framer.SetBatchSize(uint16(s))
+		}
 	}
-	err := r.framer.Feed(p, r.emitFn)
-	if r.m != nil && len(r.m.Data) > 0 {
-		r.send(r.m)
-		r.m = nil
+	var err error
+	if r.stream {
+		err = r.framer.Feed(p, r.emitFn)
+	} else {
+		switch {
+		case len(p) > int(r.limit):
+			err = fmt.Errorf("%w: datagram of %d bytes, limit %d", codec.ErrBatchTooLarge, len(p), r.limit)
+		default:
+			err = r.emit(p)
+		}
+	}
+	if err == nil {
+		err = r.flush()
 	}
 	return err
 }
 
-// emit copies one batch, with its prefix, into the message being filled,
-// sending that message first if the batch does not fit.
+// emit takes one complete batch: to the sink, or copied into the
+// handshake Inbound (handed over first when the batch does not fit).
 func (r *reader) emit(b []byte) error {
-	if len(r.m.Data)+codec.StreamPrefixLen+len(b) > cap(r.m.Data) {
-		r.send(r.m)
-		if r.m = r.pool.get(); r.m == nil {
-			return errStopping
+	if r.sink != nil {
+		r.fed = true
+		if err := r.sink.Batch(b); err != nil {
+			return &rejected{err: err}
 		}
+		return nil
 	}
-	r.m.Data = append(r.m.Data, byte(len(b)), byte(len(b)>>8))
-	r.m.Data = append(r.m.Data, b...)
+	if r.in == nil {
+		r.in = &Inbound{Link: r.link, Data: r.buf[:0]}
+	}
+	if len(r.in.Data)+codec.StreamPrefixLen+len(b) > cap(r.in.Data) {
+		if err := r.handOver(); err != nil {
+			return err
+		}
+		if r.sink != nil {
+			return r.emit(b)
+		}
+		r.in = &Inbound{Link: r.link, Data: r.buf[:0]}
+	}
+	r.in.Data = append(r.in.Data, byte(len(b)), byte(len(b)>>8))
+	r.in.Data = append(r.in.Data, b...)
 	return nil
 }
 
-// runDatagrams reads each datagram straight into a pool buffer, after
-// room for the prefix that Inbound.Batches expects.
-func (r *reader) runDatagrams() error {
-	for {
-		m := r.pool.get()
-		if m == nil {
-			return errStopping
-		}
-		n, err := r.conn.Read(m.buf[codec.StreamPrefixLen:])
-		for n == 0 && err == nil { // empty datagram: nothing to deliver
-			n, err = r.conn.Read(m.buf[codec.StreamPrefixLen:])
-		}
-		if n > int(r.size.Load()) {
-			m.Release()
-			return fmt.Errorf("%w: datagram of %d bytes, limit %d", codec.ErrBatchTooLarge, n, r.size.Load())
-		}
-		if n > 0 {
-			m.buf[0], m.buf[1] = byte(n), byte(n>>8)
-			m.Data = m.buf[:codec.StreamPrefixLen+n]
-			r.send(m)
-		} else {
-			m.Release()
-		}
-		if err != nil {
+// flush ends one read: the handshake Inbound goes to the owner, or the
+// sink's EndRead runs.
+func (r *reader) flush() error {
+	if r.in != nil && len(r.in.Data) > 0 {
+		if err := r.handOver(); err != nil {
 			return err
 		}
+	}
+	if r.fed {
+		r.fed = false
+		if err := r.sink.EndRead(); err != nil {
+			return &rejected{err: err}
+		}
+	}
+	return nil
+}
+
+// handOver sends the handshake Inbound to the owner and waits until it is
+// released (perhaps switching the reader to a sink).
+func (r *reader) handOver() error {
+	in := r.in
+	r.in = nil
+	back := make(chan Sink, 1)
+	in.back = back
+	r.send(in)
+	select {
+	case s := <-back:
+		if s != nil {
+			r.sink = s
+		}
+		return nil
+	case <-r.done:
+		return errStopping
 	}
 }

@@ -10,22 +10,20 @@ import (
 // actor that spawned it) or between a listener and its parent. The owner's
 // package imports this one, never the reverse.
 
-// Inbound is one read's worth of complete batches, sent by a link's reader
-// to the link's owner: one actor message per read, not per batch or per
-// network message. Data holds the batches back to back, each preceded by
-// its 2-byte little-endian length (on datagram links too, so that owners
-// walk both kinds alike with Batches). The buffer comes from the link's
-// bounded pool: the owner calls Release when done, which lets the reader
-// read again when the pool is empty (back pressure to the peer).
+// Inbound is one read's worth of complete batches during the handshake,
+// sent by a link's reader to the link's owner: Data holds the batches
+// back to back, each preceded by its 2-byte little-endian length (on
+// datagram links too, so that owners walk both kinds alike with Batches).
+// The reader waits until the owner calls Release or Switch, then reads
+// on: the owner sees the handshake one read at a time.
 type Inbound struct {
 	Link *actor.PID
 	Data []byte
-	pool *bufPool
-	buf  []byte // backing store of Data, kept across reuse
+	back chan Sink
 }
 
 // Batches calls fn for each batch in m, in order. The slices alias m.Data
-// and are valid until Release.
+// and are valid until Release or Switch.
 func (m *Inbound) Batches(fn func(batch []byte) error) error {
 	d := m.Data
 	for len(d) >= 2 {
@@ -41,37 +39,28 @@ func (m *Inbound) Batches(fn func(batch []byte) error) error {
 	return nil
 }
 
-// Release gives the buffer back to the link. Call it exactly once, and
-// keep neither m nor slices of m.Data afterwards: the link reuses the
-// message itself for a later read.
-func (m *Inbound) Release() {
-	if p := m.pool; p != nil {
-		m.pool = nil
+// Release lets the reader read on, still handing reads to the owner.
+// Call Release or Switch exactly once, and keep neither m nor slices of
+// m.Data afterwards: the reader reuses its buffer.
+func (m *Inbound) Release() { m.Switch(nil) }
+
+// Switch lets the reader read on and hand every batch from now on to s
+// on its own goroutine (nil: as Release). Batches of the current read
+// that m did not hold go to s too.
+func (m *Inbound) Switch(s Sink) {
+	if m.back != nil {
+		m.back <- s
+		m.back = nil
 		m.Data = nil
-		p.put(m)
 	}
 }
 
-// Write asks a link to write one batch in one system call. On stream links
-// Batch includes its 2-byte length prefix (as codec.BatchBuilder builds
-// it); on datagram links it is the datagram. Send it with ctx.Request: the
-// link answers the sender with Written once the write returned, so the
-// sender knows the link is idle again and may flush its next batch.
-type Write struct {
-	Batch []byte
-	// More are further batches written after Batch in the same system
-	// call where the link allows it (TCP: writev); datagram links send
-	// each as its own datagram.
-	More [][]byte
-}
-
-// Written answers Write. Batch and More are the buffers that were
-// written, handed back for reuse; Err is set when the write failed (the
-// link then also fails).
-type Written struct {
-	Batch []byte
-	More  [][]byte
-	Err   error
+// Rejected is sent by a link to its owner when its Sink returned an error:
+// the reader has stopped, the connection is still open for writing. Err
+// is the sink's.
+type Rejected struct {
+	Link *actor.PID
+	Err  error
 }
 
 // SetBatchSize tells a link the batch size agreed in the handshake, the

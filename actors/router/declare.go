@@ -23,7 +23,7 @@ func (t *Tables) handleDeclare(f *face, d *codec.Declare) ([]Out, error) {
 		}
 		delete(f.remoteIDs, id)
 		f.ndecl--
-		t.gen++ // cached routes may have resolved through this id
+		t.markDirty(f.id) // cached routes may have resolved through this id
 		return nil, nil
 	case codec.DeclSubscriber:
 		return t.declareEntity(f, kindSub, b)
@@ -73,6 +73,7 @@ func (t *Tables) declareKeyExpr(f *face, b *codec.Declaration) error {
 	}
 	f.remoteIDs[id] = key
 	f.ndecl++
+	t.markDirty(f.id)
 	return nil
 }
 
@@ -128,7 +129,7 @@ func (t *Tables) index(kind int, src FaceID, e *entity) error {
 	}
 	ke.ents[src] = append(ke.ents[src], e)
 	if kind == kindSub {
-		t.gen++
+		t.subsDirty = true
 	}
 	return nil
 }
@@ -148,7 +149,7 @@ func (t *Tables) unindex(kind int, src FaceID, e *entity) {
 		t.idx[kind].Remove(e.key)
 	}
 	if kind == kindSub {
-		t.gen++
+		t.subsDirty = true
 	}
 }
 
@@ -292,4 +293,17 @@ func (t *Tables) syncAggs(out []Out, kind int, key string, d *face) []Out {
 		}
 	}
 	return out
+}
+
+// AttachSubscriber gives the subscriber id of local face face the handler
+// the data plane delivers its publications to.
+func (t *Tables) AttachSubscriber(face FaceID, id uint32, sub Subscriber) {
+	f := t.faces[face]
+	if f == nil {
+		return
+	}
+	if e := f.ents[kindSub][id]; e != nil && e.sub != sub {
+		e.sub = sub
+		t.subsDirty = true
+	}
 }

@@ -109,6 +109,8 @@ func (t *Tables) handleOAM(f *face, o *codec.OAM) ([]Out, error) {
 		return nil, err
 	}
 	selfSN := t.net.nodes[t.cfg.ZID].sn
+	t.markDirty(f.id) // apply may number more nodes in f.mesh.psid
+	t.meshDirty = true
 	if !t.net.apply(list, f.mesh.psid) {
 		if t.net.nodes[t.cfg.ZID].sn != selfSN {
 			return t.flood(nil, 0), nil
@@ -127,7 +129,7 @@ func (t *Tables) handleOAM(f *face, o *codec.OAM) ([]Out, error) {
 // graphChanged withdraws the entities of routers no longer reachable and
 // sends every mesh face the declarations it now needs.
 func (t *Tables) graphChanged(out []Out) []Out {
-	t.gen++
+	t.meshDirty = true
 	for _, o := range t.sortedOrigins() {
 		if t.net.known(o) {
 			continue
@@ -135,6 +137,7 @@ func (t *Tables) graphChanged(out []Out) []Out {
 		p := t.pseudo[o]
 		delete(t.pseudo, o)
 		delete(t.faces, p.id)
+		t.markDirty(p.id)
 		for k := range nKinds {
 			keys := make([]string, 0, len(p.rkeys[k]))
 			for key, e := range p.rkeys[k] {
@@ -299,6 +302,7 @@ func (t *Tables) pseudoFor(origin codec.ZenohID) *face {
 	}
 	t.pseudo[origin] = p
 	t.faces[p.id] = p
+	t.markDirty(p.id)
 	return p
 }
 
@@ -399,9 +403,11 @@ func (t *Tables) meshHop(src, origin codec.ZenohID, from FaceID) (FaceID, uint16
 // openMesh sets up a new mesh face.
 func (t *Tables) openMesh(out []Out, f *face) []Out {
 	f.mesh = newMeshState(f.zid)
+	t.markDirty(f.id)
 	if old, ok := t.meshFaces[f.zid]; ok && old != f.id {
 		// A second session to the same router: the newer one carries the mesh.
 		t.faces[old].mesh = nil
+		t.markDirty(old)
 	}
 	t.meshFaces[f.zid] = f.id
 	return t.linksChanged(out)

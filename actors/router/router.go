@@ -5,42 +5,41 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/gozenoh/zenoh/actors/session"
 	"github.com/gozenoh/zenoh/codec"
-	"github.com/gozenoh/zenoh/hlc"
 )
 
 // ActorConfig configures the router actor.
 type ActorConfig struct {
 	Tables Config
+	// Plane is the node's data plane, where the actor publishes its
+	// routing snapshots. Required.
+	Plane *Plane
 	// TickEvery is how often pending queries are checked for timeouts.
 	TickEvery time.Duration
-	// Timestamping stamps every routed Put and Del that has no timestamp with the
-	// node's HLC, and folds the timestamps of the others into it (spec
-	// network.md 7.2; zenoh's default in router mode). A timestamp too far
-	// in the future is replaced by a fresh one.
-	Timestamping bool
-	// Clock is the node's HLC; required with Timestamping.
-	Clock  *hlc.Clock
-	Logger *slog.Logger
+	Logger    *slog.Logger
 }
 
-// Props returns the props of the router actor: the node's session
-// manager sends it Opened, Closed and every session's Received; it keeps
-// one face per session in its Tables and sends what they decide with
-// session.Send.
+// Props returns the props of the router actor. The node's session
+// manager sends it Opened and Closed: it opens a face per session,
+// admits the session with that face's data path, and closes the face
+// when the session ends. Faces hand it their control messages; it keeps
+// the Tables, sends what they decide, and publishes a new routing
+// snapshot on the Plane whenever the routes change.
+//
+// Each incarnation starts with empty tables: restarted after a failure,
+// the actor asks the session manager to close every session (their peers
+// reconnect and declare again) and takes the local faces' declarations
+// again from the Plane.
 func Props(cfg ActorConfig) (*actor.Props, error) {
-	if cfg.Tables.LinkStateSN == 0 {
-		cfg.Tables.LinkStateSN = InitialLinkStateSN(time.Now())
+	if cfg.Plane == nil {
+		return nil, fmt.Errorf("%w: no Plane", ErrInvalidConfig)
 	}
-	t, err := New(cfg.Tables)
-	if err != nil {
+	if _, err := New(cfg.Tables); err != nil {
 		return nil, err
 	}
 	if cfg.TickEvery <= 0 {
@@ -49,133 +48,96 @@ func Props(cfg ActorConfig) (*actor.Props, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	if cfg.Timestamping && cfg.Clock == nil {
+	if cfg.Plane.cfg.Timestamping && cfg.Plane.cfg.Clock == nil {
 		return nil, fmt.Errorf("%w: Timestamping without a Clock", ErrInvalidConfig)
 	}
 	return actor.PropsFromProducer(func() actor.Actor {
-		return &routerActor{cfg: cfg, t: t, faces: map[string]*faceRef{}, byID: map[FaceID]*faceRef{}}
+		tc := cfg.Tables
+		if tc.LinkStateSN == 0 {
+			tc.LinkStateSN = InitialLinkStateSN(time.Now())
+		}
+		t, _ := New(tc)
+		return &routerActor{cfg: cfg, pl: cfg.Plane, t: t, faces: map[FaceID]*faceRef{},
+			bySession: map[string]FaceID{}}
 	}), nil
 }
 
+// InjectPanic makes the router actor panic: fault tests use it to check
+// that the node recovers from a router failure.
+type InjectPanic struct{}
+
 type faceRef struct {
 	id     FaceID
-	pid    *actor.PID
-	local  bool
+	pid    *actor.PID // the session of a remote face
+	out    *session.Outbox
+	local  *Local
 	zid    codec.ZenohID   // the peer, zero for local faces
 	warned map[string]bool // limits already reported for this face
-	// sent holds the Sends to this face whose Done may still be due: a
-	// session that stops drops what is left in its mailbox without
-	// calling Done, so closing the face finishes them instead.
-	sent []*sendRec
-}
-
-// sendRec finishes one Send exactly once, by its session's Done or by
-// the router when the face closes first.
-type sendRec struct {
-	finished atomic.Bool
-	fn       func()
-}
-
-func (r *sendRec) finish() {
-	if r.finished.CompareAndSwap(false, true) {
-		r.fn()
-	}
-}
-
-// track records r on f, first forgetting finished records when the list
-// has grown.
-func (f *faceRef) track(r *sendRec) {
-	if len(f.sent) >= 32 {
-		f.sent = slices.DeleteFunc(f.sent, func(x *sendRec) bool { return x.finished.Load() })
-	}
-	f.sent = append(f.sent, r)
 }
 
 type routerTick struct{}
 
+// publish makes the router publish its snapshot and answer the acks
+// waiting for it; it is queued behind what is already in the mailbox, so
+// that a burst of declarations costs one snapshot.
+type publish struct{}
+
 type routerActor struct {
-	cfg    ActorConfig
-	t      *Tables
-	faces  map[string]*faceRef // by session PID id
-	byID   map[FaceID]*faceRef
-	next   FaceID
-	timer  *time.Timer
-	self   *actor.PID
-	system *actor.ActorSystem
+	cfg       ActorConfig
+	pl        *Plane
+	t         *Tables
+	faces     map[FaceID]*faceRef
+	bySession map[string]FaceID
+	timer     *time.Timer
+	self      *actor.PID
+	system    *actor.ActorSystem
 
-	nm      codec.NetworkMessage
-	br      codec.BatchReader
-	out     map[outKey]*outBatch // sends being built for the current Received
-	ctrl    []Out                // control messages routed for the current Received
-	waiters []upstreamWaiter     // AwaitUpstream requests not answered yet
-	// The batches of out for the last route, while it repeats.
-	lastDests    []Dest
-	lastBatches  []*outBatch
-	lastReliable bool
-}
-
-type outKey struct {
-	face     FaceID
-	reliable bool
-}
-
-// outBatch is one session.Send being filled; its messages may alias the
-// Received they were routed from, which is released only once every
-// Send built from it was consumed (Done).
-type outBatch struct {
-	pushes []codec.Push
-}
-
-var outPool = sync.Pool{New: func() any { return &outBatch{} }}
-
-// holder counts the Sends still using the buffer of a Received or a
-// LocalSend; release frees it.
-type holder struct {
-	n       atomic.Int32
-	release func()
-}
-
-func (h *holder) done() {
-	if h.n.Add(-1) == 0 && h.release != nil {
-		h.release()
-	}
+	waiters    []upstreamWaiter // AwaitUpstream requests not answered yet
+	acks       []func()         // to call once the snapshot is published
+	publishing bool             // a publish message is queued
 }
 
 func (a *routerActor) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *actor.Started:
 		a.self, a.system = ctx.Self(), ctx.ActorSystem()
-		a.out = map[outKey]*outBatch{}
+		if a.pl.incarnations.Add(1) > 1 {
+			a.recoverFaces(ctx)
+		}
+		a.publishNow()
 		a.arm()
 	case *session.Opened:
 		a.opened(ctx, m)
 	case *session.Closed:
-		a.closeFace(ctx, a.faces[m.Session.Id])
-	case *session.Received:
-		a.received(ctx, m)
-	case *OpenLocal:
-		a.openLocal(ctx, m)
-	case *LocalSend:
-		a.localSend(ctx, m)
-	case *CloseLocal:
-		if f := a.byID[m.Face]; f != nil && f.local {
-			ctx.Unwatch(f.pid)
-			a.closeFace(ctx, f)
+		if id, ok := a.bySession[m.Session.Id]; ok {
+			a.closeFace(ctx, a.faces[id])
 		}
-		if ctx.Sender() != nil {
-			ctx.Respond(&LocalClosed{Face: m.Face})
+	case *control:
+		a.apply(ctx, m.face, m.msgs, nil)
+		acks := m.acks
+		a.afterPublish(ctx, func() { acks <- struct{}{} })
+	case *localOpen:
+		a.openLocal(ctx, m.l)
+		a.afterPublish(ctx, m.done)
+	case *localControl:
+		if f := a.faces[m.face]; f != nil && f.local != nil {
+			a.apply(ctx, m.face, m.msgs, m.subs)
 		}
+		a.afterPublish(ctx, m.done)
+	case *localClose:
+		a.closeFace(ctx, a.faces[m.face])
+		a.afterPublish(ctx, m.done)
+	case *publish:
+		a.publishNow()
 	case *AwaitUpstream:
 		a.waiters = append(a.waiters, upstreamWaiter{pid: ctx.Sender(), min: m.Min})
 		a.wakeWaiters(ctx)
-	case *actor.Terminated:
-		if f := a.faces[localKey(m.Who)]; f != nil {
-			a.closeFace(ctx, f)
-		}
 	case *routerTick:
 		a.sendOuts(ctx, a.t.Tick(time.Now()))
 		a.arm()
-	case *actor.Stopping:
+	case *InjectPanic:
+		panic("router: injected fault")
+	case *actor.Stopping, *actor.Restarting:
 		if a.timer != nil {
 			a.timer.Stop()
 		}
@@ -187,107 +149,126 @@ func (a *routerActor) arm() {
 	a.timer = time.AfterFunc(a.cfg.TickEvery, func() { sys.Root.Send(self, &routerTick{}) })
 }
 
-func (a *routerActor) opened(ctx actor.Context, o *session.Opened) {
-	a.next++
-	f := &faceRef{id: a.next, pid: o.Session, zid: o.ZID}
-	outs, err := a.t.OpenFace(f.id, FaceInfo{WhatAmI: o.WhatAmI, ZID: o.ZID})
-	if err != nil {
-		a.cfg.Logger.Error("cannot open face", "peer", o.ZID, "err", err)
+// afterPublish calls done (if set) once the routes it may depend on are
+// published: at once when nothing changed, else at the next publish.
+func (a *routerActor) afterPublish(ctx actor.Context, done func()) {
+	if done != nil {
+		a.acks = append(a.acks, done)
+	}
+	if !a.dirty() && !a.publishing {
+		a.publishNow()
 		return
 	}
-	a.faces[o.Session.Id] = f
-	a.byID[f.id] = f
+	if !a.publishing {
+		a.publishing = true
+		ctx.Send(a.self, &publish{})
+	}
+}
+
+func (a *routerActor) dirty() bool {
+	return a.t.snap == nil || a.t.subsDirty || len(a.t.dirty) > 0 || a.t.meshDirty
+}
+
+// publishNow publishes the snapshot (rebuilt if something changed) and
+// answers the acks waiting for it.
+func (a *routerActor) publishNow() {
+	a.pl.snap.Store(a.t.Snapshot())
+	a.publishing = false
+	for _, f := range a.acks {
+		f()
+	}
+	clear(a.acks)
+	a.acks = a.acks[:0]
+}
+
+// recoverFaces runs when the actor starts again after a failure: its
+// tables are new and empty. Remote sessions are closed (their peers
+// reconnect and declare again); local faces are opened again with what
+// they declared.
+func (a *routerActor) recoverFaces(ctx actor.Context) {
+	a.cfg.Logger.Error("router restarted after a failure: closing every remote session, re-attaching the local faces")
+	if m := a.pl.manager.Load(); m != nil {
+		ctx.Send(m, &session.CloseAll{Reason: codec.CloseGeneric})
+	}
+	for _, l := range a.pl.localFaces() {
+		a.openLocal(ctx, l)
+	}
+}
+
+func (a *routerActor) opened(ctx actor.Context, o *session.Opened) {
+	id := a.pl.newFaceID()
+	f := &faceRef{id: id, pid: o.Session, out: o.Outbox, zid: o.ZID}
+	outs, err := a.t.OpenFace(id, FaceInfo{WhatAmI: o.WhatAmI, ZID: o.ZID, Out: o.Outbox})
+	if err != nil {
+		a.cfg.Logger.Error("cannot open face", "peer", o.ZID, "err", err)
+		ctx.Send(o.Session, &session.CloseSession{Reason: codec.CloseGeneric})
+		return
+	}
+	a.faces[id] = f
+	a.bySession[o.Session.Id] = id
+	// The face is in the published routes before its first message.
+	a.publishNow()
+	ctx.Send(o.Session, &session.Admit{Handler: newRemoteFace(a.pl, id, o.Cancel)})
 	a.sendOuts(ctx, outs)
 }
 
-func localKey(pid *actor.PID) string { return "local:" + pid.Id }
-
-func (a *routerActor) openLocal(ctx actor.Context, o *OpenLocal) {
-	a.next++
-	f := &faceRef{id: a.next, pid: o.PID, local: true}
-	outs, err := a.t.OpenFace(f.id, FaceInfo{WhatAmI: a.cfg.Tables.Mode, ZID: o.ZID, Local: true})
+func (a *routerActor) openLocal(ctx actor.Context, l *Local) {
+	if _, ok := a.faces[l.id]; ok {
+		return
+	}
+	outs, err := a.t.OpenFace(l.id, FaceInfo{WhatAmI: a.cfg.Tables.Mode, ZID: l.cfg.ZID, Local: true, Echo: l.cfg.Echo})
 	if err != nil {
 		a.cfg.Logger.Error("cannot open local face", "err", err)
 		return
 	}
-	a.faces[localKey(o.PID)] = f
-	a.byID[f.id] = f
-	ctx.Watch(o.PID)
-	ctx.Respond(&LocalOpened{Face: f.id})
+	a.faces[l.id] = &faceRef{id: l.id, local: l}
 	a.sendOuts(ctx, outs)
+	if msgs, subs := l.records(); len(msgs) > 0 {
+		a.apply(ctx, l.id, msgs, subs)
+	}
 }
 
 func (a *routerActor) closeFace(ctx actor.Context, f *faceRef) {
 	if f == nil {
 		return
 	}
-	// The session has stopped (or is stopping and no longer reads what
-	// it is sent): what it did not finish is finished here.
-	for _, r := range f.sent {
-		r.finish()
-	}
-	f.sent = nil
 	outs := a.t.CloseFace(f.id, time.Now())
-	if f.local {
-		delete(a.faces, localKey(f.pid))
-	} else {
-		delete(a.faces, f.pid.Id)
+	delete(a.faces, f.id)
+	if f.pid != nil {
+		delete(a.bySession, f.pid.Id)
 	}
-	delete(a.byID, f.id)
 	a.sendOuts(ctx, outs)
 }
 
-// localSend routes the messages of an in-process session.
-func (a *routerActor) localSend(ctx actor.Context, m *LocalSend) {
-	f := a.byID[m.Face]
-	if f == nil || !f.local {
-		if m.Done != nil {
-			m.Done()
-		}
-		return
+// apply hands a face's control messages to the tables and sends what
+// they decide. subs, when set, holds the handler of each DeclSubscriber.
+func (a *routerActor) apply(ctx actor.Context, face FaceID, msgs []codec.NetworkMessage, subs []Subscriber) {
+	f := a.faces[face]
+	if f == nil {
+		return // a face of an earlier incarnation, or closed meanwhile
 	}
 	now := time.Now()
-	for i := range m.Msgs {
-		a.route(ctx, f, &m.Msgs[i], m.Reliable, now)
-	}
-	a.flush(ctx, m.Done)
-}
-
-// received routes every network message of one read of a session.
-func (a *routerActor) received(ctx actor.Context, r *session.Received) {
-	f := a.faces[r.Session.Id]
-	if f == nil || f.local {
-		r.Release()
-		return
-	}
-	now := time.Now()
-	// Reassembled messages go in their place among the frames: a large
-	// reply must not be overtaken by the ResponseFinal behind it.
-	wi := 0
-	for i, fr := range r.Frames {
-		for ; wi < len(r.Whole) && r.Whole[wi].Before <= i; wi++ {
-			a.routeWhole(ctx, f, &r.Whole[wi], now)
+	var outs []Out
+	declared := false
+	for i := range msgs {
+		m := &msgs[i]
+		if m.ID == codec.MidPush {
+			continue
 		}
-		a.br.ResetFrame(fr.Payload)
-		for a.br.NextNetwork(&a.nm) {
-			a.route(ctx, f, &a.nm, fr.Reliable, now)
+		o, err := a.t.Handle(face, m, now)
+		if err != nil {
+			a.refused(f, err)
 		}
-		if err := a.br.Err(); err != nil {
-			a.cfg.Logger.Warn("undecodable frame", "face", f.id, "err", err)
+		if i < len(subs) && subs[i] != nil && m.ID == codec.MidDeclare && m.Declare.Body.Kind == codec.DeclSubscriber {
+			a.t.AttachSubscriber(face, m.Declare.Body.ID, subs[i])
 		}
+		outs = append(outs, o...)
+		declared = declared || m.ID == codec.MidDeclare
 	}
-	for ; wi < len(r.Whole); wi++ {
-		a.routeWhole(ctx, f, &r.Whole[wi], now)
+	a.sendOuts(ctx, outs)
+	if declared {
+		a.wakeWaiters(ctx)
 	}
-	a.flush(ctx, r.Release)
-}
-
-func (a *routerActor) routeWhole(ctx actor.Context, f *faceRef, w *session.Reassembled, now time.Time) {
-	if _, err := codec.DecodeNetwork(w.Msg, &a.nm); err != nil {
-		a.cfg.Logger.Warn("undecodable message", "face", f.id, "err", err)
-		return
-	}
-	a.route(ctx, f, &a.nm, w.Reliable, now)
 }
 
 // refused logs a message the tables refused: at debug level, except a
@@ -306,147 +287,27 @@ func (a *routerActor) refused(f *faceRef, err error) {
 		"face", f.id, "peer", f.zid, "err", err)
 }
 
-func (a *routerActor) route(ctx actor.Context, f *faceRef, m *codec.NetworkMessage, reliable bool, now time.Time) {
-	if m.ID != codec.MidPush {
-		outs, err := a.t.Handle(f.id, m, now)
-		if err != nil {
-			a.refused(f, err)
-		}
-		// Sent by flush, one Send per face: a storage answering
-		// 10,000 replies must not make 10,000 Sends.
-		a.ctrl = append(a.ctrl, outs...)
-		if m.ID == codec.MidDeclare {
-			a.wakeWaiters(ctx)
-		}
-		return
-	}
-	dests, err := a.t.RoutePush(f.id, &m.Push)
-	if err != nil {
-		a.cfg.Logger.Debug("push refused", "face", f.id, "err", err)
-		return
-	}
-	if len(dests) > 0 && a.cfg.Timestamping {
-		a.stamp(&m.Push.Body, now)
-	}
-	if len(dests) == 0 {
-		return
-	}
-	// The batches of the previous route are reused while the route (the
-	// very slice the tables returned) and the reliability repeat, as
-	// they do along a stream: no map lookup per message.
-	if a.lastReliable != reliable || len(a.lastDests) != len(dests) || &a.lastDests[0] != &dests[0] {
-		a.lastBatches = a.lastBatches[:0]
-		for _, d := range dests {
-			k := outKey{face: d.Face, reliable: reliable}
-			b := a.out[k]
-			if b == nil {
-				b = outPool.Get().(*outBatch)
-				a.out[k] = b
-			}
-			a.lastBatches = append(a.lastBatches, b)
-		}
-		a.lastDests, a.lastReliable = dests, reliable
-	}
-	for i := range dests {
-		d := &dests[i]
-		b := a.lastBatches[i]
-		b.pushes = append(b.pushes, codec.Push{
-			WireExpr: d.WireExpr, QoS: m.Push.QoS, NodeID: d.NodeID, Body: m.Push.Body})
-	}
-}
-
-// stamp gives a Put or Del the node's timestamp, or folds its own into the
-// node's clock (replacing one too far in the future).
-func (a *routerActor) stamp(d *codec.Data, now time.Time) {
-	if d.Timestamp.ID.IsZero() {
-		d.Timestamp = a.cfg.Clock.NewTimestampAt(now)
-		return
-	}
-	if err := a.cfg.Clock.Update(d.Timestamp); err != nil {
-		a.cfg.Logger.Debug("replacing a timestamp from the future", "err", err)
-		d.Timestamp = a.cfg.Clock.NewTimestamp()
-	}
-}
-
-// flush sends the batches routed from one input; release (if not nil)
-// is called when the last of them has been consumed by its session.
-func (a *routerActor) flush(ctx actor.Context, release func()) {
-	if len(a.ctrl) > 0 {
-		a.sendControl(ctx)
-	}
-	a.lastDests = nil
-	clear(a.lastBatches)
-	a.lastBatches = a.lastBatches[:0]
-	if len(a.out) == 0 {
-		if release != nil {
-			release()
-		}
-		return
-	}
-	h := &holder{release: release}
-	h.n.Store(int32(len(a.out)))
-	for k, b := range a.out {
-		delete(a.out, k)
-		dst := a.byID[k.face]
-		if dst == nil {
-			a.recycle(b)
-			h.done()
-			continue
-		}
-		ob := b
-		rec := &sendRec{fn: func() {
-			a.recycle(ob)
-			h.done()
-		}}
-		dst.track(rec)
-		ctx.Send(dst.pid, &session.Send{Pushes: ob.pushes, Reliable: k.reliable, Done: rec.finish})
-	}
-}
-
-func (a *routerActor) recycle(b *outBatch) {
-	clear(b.pushes)
-	b.pushes = b.pushes[:0]
-	outPool.Put(b)
-}
-
-// sendControl sends the control messages routed since the last flush,
-// one Send per face, each face's in order.
-func (a *routerActor) sendControl(ctx actor.Context) {
-	var order []FaceID
-	per := map[FaceID][]codec.NetworkMessage{}
-	for i := range a.ctrl {
-		f := a.ctrl[i].Face
-		if _, ok := per[f]; !ok {
-			order = append(order, f)
-		}
-		per[f] = append(per[f], a.ctrl[i].Msg)
-	}
-	clear(a.ctrl)
-	a.ctrl = a.ctrl[:0]
-	if cap(a.ctrl) > 256 { // a burst of declarations: do not keep its size
-		a.ctrl = nil
-	}
-	for _, f := range order {
-		if dst := a.byID[f]; dst != nil {
-			ctx.Send(dst.pid, &session.Send{Msgs: per[f], Reliable: true})
-		}
-	}
-}
-
-// sendOuts sends control messages the tables produced (they own their
-// bytes), one Send per destination run.
+// sendOuts sends the control messages the tables produced (they own
+// their bytes), one hand-over per destination run: into a remote face's
+// outbox (which parks what finds no room: the router never waits), to a
+// local face's Control actor.
 func (a *routerActor) sendOuts(ctx actor.Context, outs []Out) {
 	for i := 0; i < len(outs); {
 		j := i
 		for j < len(outs) && outs[j].Face == outs[i].Face {
 			j++
 		}
-		if dst := a.byID[outs[i].Face]; dst != nil {
+		if dst := a.faces[outs[i].Face]; dst != nil {
 			msgs := make([]codec.NetworkMessage, j-i)
 			for k := range msgs {
 				msgs[k] = outs[i+k].Msg
 			}
-			ctx.Send(dst.pid, &session.Send{Msgs: msgs, Reliable: true})
+			switch {
+			case dst.out != nil:
+				dst.out.Enqueue(msgs, true)
+			case dst.local != nil && dst.local.cfg.Control != nil:
+				ctx.Send(dst.local.cfg.Control, &Control{Face: dst.id, Msgs: msgs})
+			}
 		}
 		i = j
 	}

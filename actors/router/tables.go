@@ -5,8 +5,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/hashicorp/golang-lru/v2/simplelru"
-
+	"github.com/gozenoh/zenoh/actors/session"
 	"github.com/gozenoh/zenoh/codec"
 	"github.com/gozenoh/zenoh/keyexpr"
 )
@@ -38,6 +37,7 @@ type entity struct {
 	key      string
 	complete bool
 	distance uint16
+	sub      Subscriber // a local face's subscriber: its handler
 }
 
 // keyEntry is the value of the per-kind key trees: who declared the key.
@@ -80,6 +80,11 @@ type FaceInfo struct {
 	ZID     codec.ZenohID
 	// Local marks an in-process session of this node's API.
 	Local bool
+	// Echo makes a local face receive its own publications (a Session's
+	// subscribers get its own Puts, as zenoh's do).
+	Echo bool
+	// Out is the outbox of a remote face's session, where its Pushes go.
+	Out *session.Outbox
 }
 
 // face is the state of one session.
@@ -88,6 +93,8 @@ type face struct {
 	whatami   codec.WhatAmI
 	zid       codec.ZenohID
 	local     bool
+	echo      bool
+	out       *session.Outbox
 	remoteIDs map[uint16]string // key-expression ids the face declared to us
 	ents      [nKinds]map[uint32]*entity
 	interests map[uint32]*interest
@@ -106,7 +113,7 @@ type face struct {
 }
 
 func newFace(id FaceID, info FaceInfo) *face {
-	f := &face{id: id, whatami: info.WhatAmI, zid: info.ZID, local: info.Local,
+	f := &face{id: id, whatami: info.WhatAmI, zid: info.ZID, local: info.Local, echo: info.Echo, out: info.Out,
 		remoteIDs: map[uint16]string{}, interests: map[uint32]*interest{}}
 	for k := range nKinds {
 		f.ents[k] = map[uint32]*entity{}
@@ -134,18 +141,15 @@ type Tables struct {
 	cfg     Config
 	faces   map[FaceID]*face
 	idx     [nKinds]keyexpr.Tree[*keyEntry]
-	gen     uint64 // bumped whenever a cached route may change
-	cache   *simplelru.LRU[routeKey, *routeEntry]
 	pending map[pendingKey]*pending
-	seen    map[FaceID]struct{} // scratch for route computation
 
-	// lastRoute memoises the last Push route returned (its key's suffix
-	// lives in lastBuf).
-	lastRoute struct {
-		k routeKey
-		e *routeEntry
-	}
-	lastBuf []byte
+	// The last snapshot, and what changed since: the subscriber index,
+	// the views of some faces, the mesh.
+	snap      *Snapshot
+	subsDirty bool
+	dirty     map[FaceID]struct{}
+	meshDirty bool
+	caches    map[FaceID]*RouteCache // RoutePush's, per source face
 
 	// Router mesh (router mode): the link-state graph, the mesh face of
 	// each neighbour router, and the pseudo face of each origin router.
@@ -160,12 +164,8 @@ func New(cfg Config) (*Tables, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	c, err := simplelru.NewLRU[routeKey, *routeEntry](cfg.RouteCacheSize, nil)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalidConfig, err)
-	}
-	t := &Tables{cfg: cfg, faces: map[FaceID]*face{}, cache: c,
-		pending: map[pendingKey]*pending{}, seen: map[FaceID]struct{}{},
+	t := &Tables{cfg: cfg, faces: map[FaceID]*face{}, caches: map[FaceID]*RouteCache{},
+		pending:   map[pendingKey]*pending{},
 		meshFaces: map[codec.ZenohID]FaceID{}, pseudo: map[codec.ZenohID]*face{}}
 	if t.router() {
 		sn := cfg.LinkStateSN
@@ -207,7 +207,7 @@ func (t *Tables) OpenFace(id FaceID, info FaceInfo) ([]Out, error) {
 	whatami, local := info.WhatAmI, info.Local
 	f := newFace(id, info)
 	t.faces[id] = f
-	t.gen++
+	t.markDirty(id)
 	if t.isMesh(whatami, local) {
 		return t.openMesh(nil, f), nil
 	}
@@ -264,7 +264,8 @@ func (t *Tables) CloseFace(id FaceID, now time.Time) []Out {
 		return nil
 	}
 	delete(t.faces, id)
-	t.gen++
+	delete(t.caches, id)
+	t.markDirty(id)
 	var out []Out
 	if f.mesh != nil {
 		out = t.closeMesh(out, f)

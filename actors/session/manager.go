@@ -23,7 +23,9 @@ type ManagerConfig struct {
 	Session Config
 	Listen  []link.Endpoint
 	Connect []link.Endpoint
-	// Handler receives Opened, Closed and every session's Received.
+	// Handler receives Opened and Closed, and admits each session
+	// (Admit); nil admits every session with a handler that drops what
+	// it receives.
 	Handler *actor.PID
 	// MaxSessions bounds established sessions (Rust: 1000); a session
 	// beyond it is closed.
@@ -71,6 +73,12 @@ type Shutdown struct {
 
 // ShutdownDone answers Shutdown.
 type ShutdownDone struct{}
+
+// CloseAll asks the Manager to close every established session with
+// Close(Reason); listeners and dialers go on, so peers can come back.
+type CloseAll struct {
+	Reason byte
+}
 
 // shutdownTimeout ends a Shutdown that waited too long.
 type shutdownTimeout struct{}
@@ -185,6 +193,10 @@ func (m *manager) Receive(ctx actor.Context) {
 		}
 	case *Shutdown:
 		m.shutdown(ctx, msg)
+	case *CloseAll:
+		for _, pid := range m.sessions {
+			ctx.Send(pid, &CloseSession{Reason: msg.Reason})
+		}
 	case *shutdownTimeout:
 		if m.shutdownReply != nil {
 			m.cfg.Logger.Warn("shutdown: sessions still open after the timeout", "sessions", len(m.sessions))
@@ -285,7 +297,6 @@ func (m *manager) sessionConfig(ctx actor.Context, acc *Acceptor) ActorConfig {
 	c.Session = m.cfg.Session
 	c.Acceptor = acc
 	c.Manager = ctx.Self()
-	c.Handler = m.cfg.Handler
 	c.Logger = m.cfg.Logger
 	return c
 }
@@ -338,8 +349,11 @@ func (m *manager) opened(ctx actor.Context, o *Opened) {
 		return
 	}
 	m.sessions[o.ZID] = o.Session
+	if m.cfg.Handler == nil {
+		ctx.Send(o.Session, &Admit{})
+		return
+	}
 	m.forward(ctx, o)
-	ctx.Send(o.Session, &admit{})
 }
 
 func (m *manager) forward(ctx actor.Context, msg any) {

@@ -25,14 +25,14 @@ type ActorConfig struct {
 	// Conn is the connection; the session spawns the link that owns it.
 	Conn net.Conn
 	Info link.Info
-	// Manager receives Opened and Closed; Handler receives Received. Nil
-	// handlers drop what they would get.
+	// Manager receives Opened and Closed; nil admits the session at once
+	// with a handler that drops everything.
 	Manager *actor.PID
-	Handler *actor.PID
 	RX      RXConfig
-	TX      TXConfig
+	Out     OutboxConfig
 	Link    link.Config
-	// HandshakeTimeout bounds InitSyn to OpenAck (Rust: 10 s).
+	// HandshakeTimeout bounds InitSyn to OpenAck (Rust: 10 s), the wait
+	// for admission, and the writing of a Close.
 	HandshakeTimeout time.Duration
 	// Rand feeds cookies and initial SNs; nil means crypto/rand.
 	Rand io.Reader
@@ -59,14 +59,15 @@ func (c *ActorConfig) fill() {
 		c.RX = DefaultRXConfig()
 		c.RX.Node = node
 	}
-	if c.TX == (TXConfig{}) {
-		c.TX = DefaultTXConfig()
-	}
+	c.Out.fill()
 }
 
 // Props returns the props of a session actor. The session spawns its link
-// as a child, runs the handshake in the role its config gives, and then
-// moves batches between the link and its Handler.
+// as a child, runs the handshake in the role its config gives, reports
+// Opened, and once admitted lets its link's reader hand every batch to a
+// Walker (and so to the Handler of the Admit) without actor messages;
+// everything it sends goes through its Outbox, which the link's writer
+// drains. The actor keeps the lease, the keep-alives and the close.
 func Props(cfg ActorConfig) *actor.Props {
 	cfg.fill()
 	return actor.PropsFromProducer(func() actor.Actor { return &sessionActor{cfg: cfg} },
@@ -77,7 +78,8 @@ func Props(cfg ActorConfig) *actor.Props {
 var (
 	// ErrLeaseExpired: nothing arrived for the peer's lease.
 	ErrLeaseExpired = errors.New("session: lease expired")
-	// ErrHandshakeTimeout: the handshake did not finish in time.
+	// ErrHandshakeTimeout: the handshake (or the admission after it) did
+	// not finish in time.
 	ErrHandshakeTimeout = errors.New("session: handshake timed out")
 	// ErrReplaced: a newer session with the same peer took over.
 	ErrReplaced = errors.New("session: replaced by a newer session with the same peer")
@@ -103,12 +105,15 @@ type linkGone struct{}
 // replace is the Manager's request to make way for a newer session.
 type replace struct{}
 
-// admit tells a session that the manager has forwarded its Opened to the
-// handler: from then on its Received cannot overtake the Opened.
-type admit struct{}
+// unresponsive: the outbox found the peer not taking what it is sent.
+type unresponsive struct{}
 
-// maxHeld bounds the reads a session holds back before it is admitted.
-const maxHeld = 64
+// closeWritten: the Close went out (or the outbox ended).
+type closeWritten struct{}
+
+// IgnoreDeadLetterLogging: both may reach a session that has stopped.
+func (*unresponsive) IgnoreDeadLetterLogging() {}
+func (*closeWritten) IgnoreDeadLetterLogging() {}
 
 type sessionActor struct {
 	cfg    ActorConfig
@@ -121,30 +126,20 @@ type sessionActor struct {
 	timer  *time.Timer
 	system *actor.ActorSystem
 
-	est   Established
-	rx    *RX
-	tx    *TX
-	lease Lease
+	est      Established
+	out      *Outbox
+	walker   *Walker
+	lease    Lease
+	linkDone chan struct{}
 
-	writing    bool     // a Write is in flight
-	closeQueue [][]byte // batches to write before stopping: queued data, then the Close
-	reason     error    // why the session ends
-	opened     bool     // Opened was sent
-	admitted   bool     // the manager forwarded Opened: Received may go out
-	held       []*Received
-	stopping   bool
+	held     *link.Inbound // the read that ended the handshake, until admitted
+	heldSkip int           // its handshake batches
+	reason   error         // why the session ends
+	opened   bool          // Opened was sent
+	admitted bool
+	stopping bool
 
-	blocked []blockedSend // Sends waiting for room (Block congestion control)
-	dropped uint64
-
-	br codec.BatchReader
 	tm codec.TransportMessage
-	nm codec.NetworkMessage
-}
-
-type blockedSend struct {
-	send *Send
-	next int
 }
 
 func (s *sessionActor) Receive(ctx actor.Context) {
@@ -153,40 +148,54 @@ func (s *sessionActor) Receive(ctx actor.Context) {
 		s.started(ctx)
 	case *link.Inbound:
 		s.inbound(ctx, m)
-	case *link.Written:
-		s.written(ctx, m)
+	case *Admit:
+		s.admit(ctx, m.Handler)
+	case *link.Rejected:
+		s.fail(ctx, m.Err)
 	case *link.Failed:
 		s.fail(ctx, fmt.Errorf("%w: %w", ErrLinkFailed, m.Err))
 	case *actor.Terminated:
-		// A system message: it overtakes the link's last Inbound (which
-		// may hold the peer's Close). Act on it in order, after them.
+		// A system message: it overtakes the link's last messages
+		// (which may hold the peer's Close). Act on it in order.
 		if m.Who.Equal(s.link) {
 			s.link = nil
 			ctx.Send(s.self, &linkGone{})
 		}
 	case *linkGone:
 		s.fail(ctx, fmt.Errorf("%w: link actor stopped", ErrLinkFailed))
-	case *Send:
-		s.send(ctx, m)
+	case *unresponsive:
+		s.cfg.Logger.Warn("closing a session: the peer takes nothing (wait_before_close passed)",
+			"peer", s.est.ZID, "remote", s.cfg.Info.Remote)
+		s.closeWith(ctx, codec.CloseUnresponsive, ErrUnresponsive, false)
+	case *closeWritten:
+		if s.phase == phaseClosing {
+			s.stop(ctx)
+		}
 	case *CloseSession:
-		s.closeWith(ctx, m.Reason, nil)
+		s.closeWith(ctx, m.Reason, nil, true)
 	case *tick:
 		s.onTick(ctx)
 	case *replace:
-		s.closeWith(ctx, codec.CloseGeneric, ErrReplaced)
-	case *admit:
-		s.admitted = true
-		for _, r := range s.held {
-			ctx.Send(s.cfg.Handler, r)
-		}
-		clear(s.held)
-		s.held = s.held[:0]
+		s.closeWith(ctx, codec.CloseGeneric, ErrReplaced, false)
 	case *GetStats:
 		ctx.Respond(s.stats())
 	case *actor.Stopping:
-		s.stopped(ctx)
-		if s.rx != nil {
-			s.rx.Close()
+		s.stopping = true
+		if s.timer != nil {
+			s.timer.Stop()
+		}
+		if s.held != nil {
+			s.held.Release()
+			s.held = nil
+		}
+		s.out.Shutdown()
+	case *actor.Stopped:
+		// The link (a child) has stopped: its reader no longer runs.
+		if s.walker != nil {
+			s.walker.Close()
+		}
+		if s.opened && s.cfg.Manager != nil {
+			ctx.Send(s.cfg.Manager, &Closed{Session: s.self, ZID: s.est.ZID, Reason: s.reason})
 		}
 	}
 }
@@ -197,8 +206,11 @@ func (s *sessionActor) started(ctx actor.Context) {
 	s.self = ctx.Self()
 	s.system = ctx.ActorSystem()
 	s.start = s.now()
+	self, sys := s.self, s.system
+	s.out = NewOutbox(s.cfg.Info.Stream, s.cfg.Out, func() { sys.Root.Send(self, &unresponsive{}) })
+	s.linkDone = make(chan struct{})
 	lcfg := s.cfg.Link
-	lcfg.Logger = s.cfg.Logger
+	lcfg.Logger, lcfg.Out, lcfg.Done = s.cfg.Logger, s.out, s.linkDone
 	s.link = ctx.Spawn(link.Props(s.cfg.Conn, s.cfg.Info, lcfg))
 	if s.cfg.Acceptor == nil {
 		o, err := NewOpener(s.cfg.Session, s.linkInfo())
@@ -208,7 +220,7 @@ func (s *sessionActor) started(ctx actor.Context) {
 		}
 		s.opener = o
 		syn := o.InitSyn()
-		s.writeHandshake(ctx, func(b []byte) []byte { return codec.AppendInit(b, &syn) })
+		s.out.Raw(aloneInBatch(s.cfg.Info.Stream, func(b []byte) []byte { return codec.AppendInit(b, &syn) }))
 	}
 	s.arm(s.tickEvery())
 }
@@ -231,160 +243,46 @@ func (s *sessionActor) arm(d time.Duration) {
 	s.timer = time.AfterFunc(d, func() { sys.Root.Send(self, &tick{}) })
 }
 
-// writeHandshake writes one handshake message alone in a batch. Each gets
-// a fresh buffer: the previous one may still be in the link's hands.
-func (s *sessionActor) writeHandshake(ctx actor.Context, enc func([]byte) []byte) {
-	s.write(ctx, s.aloneInBatch(enc))
-}
-
-// aloneInBatch encodes one transport message as a whole batch, with its
-// length prefix on streams.
-func (s *sessionActor) aloneInBatch(enc func([]byte) []byte) []byte {
-	var b []byte
-	if s.cfg.Info.Stream {
-		b = append(b, 0, 0)
-	}
-	b = enc(b)
-	if s.cfg.Info.Stream {
-		n := len(b) - codec.StreamPrefixLen
-		b[0], b[1] = byte(n), byte(n>>8)
-	}
-	return b
-}
-
-func (s *sessionActor) write(ctx actor.Context, b []byte) {
-	if s.link == nil {
-		return
-	}
-	s.writing = true
-	w := &link.Write{Batch: b}
-	// Data batches ready behind it go in the same write (up to maxWritev).
-	if s.phase == phaseData && s.tx != nil && s.cfg.Info.Stream {
-		for len(w.More) < maxWritev-1 {
-			nb := s.tx.Pull()
-			if nb == nil {
-				break
-			}
-			w.More = append(w.More, nb)
-		}
-	}
-	ctx.Request(s.link, w)
-}
-
-// maxWritev bounds the batches of one link write.
-const maxWritev = 16
-
-func (s *sessionActor) written(ctx actor.Context, m *link.Written) {
-	s.writing = false
-	if m.Err != nil {
-		s.fail(ctx, fmt.Errorf("%w: %w", ErrLinkFailed, m.Err))
-		return
-	}
-	if s.tx != nil {
-		s.tx.Release(m.Batch)
-		for _, b := range m.More {
-			s.tx.Release(b)
-		}
-		s.lease.OnSend(s.now())
-	}
-	if s.phase == phaseClosing {
-		if len(s.closeQueue) > 0 {
-			b := s.closeQueue[0]
-			s.closeQueue = s.closeQueue[1:]
-			s.write(ctx, b)
-			return
-		}
-		s.stop(ctx)
-		return
-	}
-	s.flush(ctx)
-	if len(s.blocked) > 0 {
-		s.unblock()
-		s.flush(ctx)
-	}
-}
-
-// flush hands the writer the next batch when it is idle.
-func (s *sessionActor) flush(ctx actor.Context) {
-	if s.writing || s.phase != phaseData {
-		return
-	}
-	if b := s.tx.Pull(); b != nil {
-		s.write(ctx, b)
-	}
-}
-
-func (s *sessionActor) inbound(ctx actor.Context, in *link.Inbound) {
-	if s.phase == phaseClosing || s.stopping {
-		in.Release()
-		return
-	}
-	// One read may hold the last handshake batch and the first data
-	// batches: they are walked in order, switching when the session opens.
-	var r *Received
-	err := in.Batches(func(b []byte) error {
-		if s.phase != phaseData {
-			return s.handshake(ctx, b)
-		}
-		if r == nil {
-			s.lease.OnRecv(s.now())
-			r = receivedPool.Get().(*Received)
-			r.Session, r.ZID = s.self, s.est.ZID
-		}
-		return s.dataBatch(r, b)
-	})
-	if err != nil {
-		// What came before the peer's Close is delivered: a peer that
-		// publishes and closes at once loses nothing.
-		var pc *PeerClosedError
-		if r != nil && errors.As(err, &pc) {
-			s.deliver(ctx, r, in)
-		} else {
-			if r != nil {
-				r.Release()
-			}
-			in.Release()
-		}
-		s.fail(ctx, err)
-		return
-	}
-	if r == nil {
-		in.Release()
-		return
-	}
-	s.deliver(ctx, r, in)
-}
-
-// deliver hands r (read from in) to the handler, or holds it until the
+// inbound handles one read of the handshake. The read that ends it may
+// hold the first data batches: it is held, the reader waiting, until the
 // session is admitted.
-func (s *sessionActor) deliver(ctx actor.Context, r *Received, in *link.Inbound) {
-	if len(r.Frames) == 0 && len(r.Whole) == 0 || s.cfg.Handler == nil {
-		r.Release()
+func (s *sessionActor) inbound(ctx actor.Context, in *link.Inbound) {
+	if s.phase != phaseInit && s.phase != phaseOpen || s.stopping {
 		in.Release()
 		return
 	}
-	r.in = in
-	if !s.admitted {
-		if len(s.held) >= maxHeld {
-			r.Release()
-			s.fail(ctx, fmt.Errorf("%w: not admitted by the manager after %d reads", ErrQueueFull, maxHeld))
-			return
+	n := 0
+	err := in.Batches(func(b []byte) error {
+		if s.phase == phaseData {
+			return errHeld
 		}
-		s.held = append(s.held, r)
-		return
+		n++
+		return s.handshake(ctx, b)
+	})
+	switch {
+	case err != nil && err != errHeld:
+		in.Release()
+		s.fail(ctx, err)
+	case s.phase == phaseData:
+		s.held, s.heldSkip = in, n
+		if s.cfg.Manager == nil {
+			s.admit(ctx, nil)
+		}
+	default:
+		in.Release()
 	}
-	ctx.Send(s.cfg.Handler, r)
 }
 
-// handshake handles the first message of one handshake batch.
+// errHeld stops the walk of a read at the first data batch.
+var errHeld = errors.New("session: data after the handshake")
+
+// handshake handles the one message of a handshake batch.
 func (s *sessionActor) handshake(ctx actor.Context, b []byte) error {
-	if s.phase == phaseData {
-		return nil // a batch after OpenAck in the same read; rare, dropped
-	}
 	if _, err := codec.DecodeTransport(b, &s.tm); err != nil {
 		return &CloseError{Reason: codec.CloseInvalid, Err: err}
 	}
 	now := s.now()
+	stream := s.cfg.Info.Stream
 	switch {
 	case s.cfg.Acceptor != nil && s.phase == phaseInit:
 		syn, err := ExpectInit(&s.tm)
@@ -397,7 +295,7 @@ func (s *sessionActor) handshake(ctx actor.Context, b []byte) error {
 		}
 		s.nonce = nonce
 		s.phase = phaseOpen
-		s.writeHandshake(ctx, func(b []byte) []byte { return codec.AppendInit(b, &ack) })
+		s.out.Raw(aloneInBatch(stream, func(b []byte) []byte { return codec.AppendInit(b, &ack) }))
 	case s.cfg.Acceptor != nil:
 		syn, err := ExpectOpen(&s.tm)
 		if err != nil {
@@ -407,7 +305,7 @@ func (s *sessionActor) handshake(ctx actor.Context, b []byte) error {
 		if err != nil {
 			return err
 		}
-		s.writeHandshake(ctx, func(b []byte) []byte { return codec.AppendOpen(b, &ack) })
+		s.out.Raw(aloneInBatch(stream, func(b []byte) []byte { return codec.AppendOpen(b, &ack) }))
 		return s.established(ctx, est)
 	case s.phase == phaseInit:
 		ack, err := ExpectInit(&s.tm)
@@ -419,7 +317,7 @@ func (s *sessionActor) handshake(ctx actor.Context, b []byte) error {
 			return err
 		}
 		s.phase = phaseOpen
-		s.writeHandshake(ctx, func(b []byte) []byte { return codec.AppendOpen(b, &syn) })
+		s.out.Raw(aloneInBatch(stream, func(b []byte) []byte { return codec.AppendOpen(b, &syn) }))
 	default:
 		ack, err := ExpectOpen(&s.tm)
 		if err != nil {
@@ -435,21 +333,21 @@ func (s *sessionActor) handshake(ctx actor.Context, b []byte) error {
 }
 
 func (s *sessionActor) established(ctx actor.Context, est Established) error {
-	rx, err := NewRX(est, s.cfg.RX)
+	w, err := NewWalker(est, s.cfg.RX, nil, s.cfg.Logger)
 	if err != nil {
 		return err
 	}
-	tx, err := NewTX(est, s.cfg.Info.Stream, s.cfg.TX)
-	if err != nil {
+	if err := s.out.Establish(est); err != nil {
 		return err
 	}
-	s.est, s.rx, s.tx = est, rx, tx
+	s.est, s.walker = est, w
 	s.lease = NewLease(est.OwnLease, est.PeerLease, s.now())
 	s.phase = phaseData
+	s.start = s.now() // admission must follow within HandshakeTimeout
 	ctx.Send(s.link, &link.SetBatchSize{Size: est.BatchSize})
 	s.opened = true
-	s.admitted = s.cfg.Manager == nil
-	o := &Opened{Session: s.self, ZID: est.ZID, WhatAmI: est.WhatAmI, Link: s.cfg.Info, Established: est}
+	o := &Opened{Session: s.self, ZID: est.ZID, WhatAmI: est.WhatAmI, Link: s.cfg.Info, Established: est,
+		Outbox: s.out, Cancel: s.linkDone}
 	if s.cfg.Manager != nil {
 		ctx.Send(s.cfg.Manager, o)
 	}
@@ -461,137 +359,43 @@ func (s *sessionActor) established(ctx actor.Context, est Established) error {
 	return nil
 }
 
-// dataBatch walks one batch of the data phase.
-func (s *sessionActor) dataBatch(r *Received, b []byte) error {
-	s.br.Reset(b)
-	for s.br.Next(&s.tm) {
-		switch s.tm.ID {
-		case codec.MidFrame:
-			f := &s.tm.Frame
-			ok, err := s.rx.Frame(f)
-			if err != nil {
-				return err
-			}
-			start := s.br.Offset()
-			for s.br.NextNetwork(&s.nm) {
-			}
-			if ok && s.br.Offset() > start {
-				r.Frames = append(r.Frames, FrameSpan{Payload: b[start:s.br.Offset():s.br.Offset()],
-					Reliable: f.Reliable, Priority: f.Priority})
-			}
-		case codec.MidFragment:
-			over := s.rx.Stats().Oversized
-			msg, rel, err := s.rx.Fragment(&s.tm.Fragment)
-			if err != nil {
-				return err
-			}
-			if s.rx.Stats().Oversized != over {
-				s.cfg.Logger.Warn("dropping a fragmented message: over the reassembly limit",
-					"peer", s.est.ZID, "limit", s.rx.Config().MaxMessage, "dropped", s.rx.Stats().Oversized)
-			}
-			if msg != nil {
-				r.Whole = append(r.Whole, Reassembled{Msg: append([]byte(nil), msg...),
-					Reliable: rel, Priority: s.tm.Fragment.Priority, Before: len(r.Frames)})
-			}
-		case codec.MidKeepAlive, codec.MidTransportOAM, codec.MidJoin:
-			// KeepAlive only refreshes the lease; OAM and Join mean
-			// nothing on a unicast session.
-		case codec.MidClose:
-			return &PeerClosedError{Reason: s.tm.Close.Reason}
-		default:
-			return &CloseError{Reason: codec.CloseInvalid,
-				Err: fmt.Errorf("%w: %s in the data phase", ErrUnexpectedMessage, midName(s.tm.ID))}
-		}
-	}
-	if err := s.br.Err(); err != nil {
-		return &CloseError{Reason: codec.CloseInvalid, Err: err}
-	}
-	return nil
-}
-
-func midName(id byte) string {
-	switch id {
-	case codec.MidInit:
-		return "Init"
-	case codec.MidOpen:
-		return "Open"
-	}
-	return fmt.Sprintf("message %#x", id)
-}
-
-// maxBlockedSends bounds the Sends parked behind a full queue. Senders
-// that wait for Done before sending more never reach it.
-const maxBlockedSends = 256
-
-// send queues the messages of m. Under Block congestion control a full
-// queue parks the rest of m (and every later Send, to keep the order)
-// until the writer frees room; under Drop the message is dropped.
-func (s *sessionActor) send(ctx actor.Context, m *Send) {
-	switch {
-	case s.phase != phaseData || s.stopping:
-		// Its sender may already have finished m (after our Closed):
-		// the messages must not be read.
-		s.dropped += uint64(m.Len())
-		done(m)
-		return
-	case len(s.blocked) > 0:
-		if len(s.blocked) >= maxBlockedSends {
-			s.cfg.Logger.Warn("dropping messages: send queue full", "peer", s.est.ZID, "messages", m.Len())
-			s.dropped += uint64(m.Len())
-			done(m)
-			return
-		}
-		s.blocked = append(s.blocked, blockedSend{send: m})
+// admit starts the data phase proper: the batches that came with the end
+// of the handshake go to h first, then the link's reader hands every
+// batch to the walker itself.
+func (s *sessionActor) admit(ctx actor.Context, h Handler) {
+	if s.phase != phaseData || s.admitted || s.stopping {
 		return
 	}
-	if i := s.push(m, 0); i >= 0 {
-		s.blocked = append(s.blocked, blockedSend{send: m, next: i})
+	s.admitted = true
+	s.walker.SetHandler(h)
+	in := s.held
+	s.held = nil
+	if in == nil {
+		return
 	}
-	s.flush(ctx)
+	if err := feedHeld(in, s.heldSkip, s.walker); err != nil {
+		in.Release()
+		s.fail(ctx, err)
+		return
+	}
+	in.Switch(s.walker)
 }
 
-// push queues the messages of m from next on. It returns the index of the first
-// message that must wait (Block, queue full), or -1 when all went in or
-// were dropped, after calling Done.
-func (s *sessionActor) push(m *Send, next int) int {
-	for i := next; i < m.Len(); i++ {
-		var err error
-		var q codec.QoS
-		if i < len(m.Msgs) {
-			err, q = s.tx.Push(&m.Msgs[i], m.Reliable), MessageQoS(&m.Msgs[i])
-		} else {
-			p := &m.Pushes[i-len(m.Msgs)]
-			err, q = s.tx.PushPublication(p, m.Reliable), p.QoS
+// feedHeld walks the batches of in after the first skip through w, as
+// one read.
+func feedHeld(in *link.Inbound, skip int, w *Walker) error {
+	i, fed := 0, false
+	err := in.Batches(func(b []byte) error {
+		if i++; i <= skip {
+			return nil
 		}
-		if err == nil {
-			continue
-		}
-		if errors.Is(err, ErrQueueFull) && q.Block() {
-			return i
-		}
-		s.dropped++
+		fed = true
+		return w.Batch(b)
+	})
+	if err == nil && fed {
+		err = w.EndRead()
 	}
-	done(m)
-	return -1
-}
-
-func done(m *Send) {
-	if m.Done != nil {
-		m.Done()
-	}
-}
-
-// unblock retries parked Sends, in order, after Pull freed room.
-func (s *sessionActor) unblock() {
-	for len(s.blocked) > 0 {
-		b := &s.blocked[0]
-		if i := s.push(b.send, b.next); i >= 0 {
-			b.next = i
-			return
-		}
-		s.blocked[0] = blockedSend{}
-		s.blocked = s.blocked[1:]
-	}
+	return err
 }
 
 func (s *sessionActor) onTick(ctx actor.Context) {
@@ -606,16 +410,27 @@ func (s *sessionActor) onTick(ctx actor.Context) {
 			return
 		}
 	case phaseData:
-		ka, expired := s.lease.Tick(now)
-		if expired {
-			s.closeWith(ctx, codec.CloseExpired, ErrLeaseExpired)
+		if !s.admitted && now.Sub(s.start) >= s.cfg.HandshakeTimeout {
+			s.fail(ctx, fmt.Errorf("%w: not admitted", ErrHandshakeTimeout))
 			return
 		}
-		if ka && !s.writing {
-			s.write(ctx, s.tx.KeepAlive())
+		rx, reading := s.walker.LastRead()
+		if reading {
+			rx = now // delivering: the peer is not silent
 		}
+		s.lease.OnRecv(rx)
+		s.lease.OnSend(s.out.LastSend())
+		ka, expired := s.lease.Tick(now)
+		if expired {
+			s.closeWith(ctx, codec.CloseExpired, ErrLeaseExpired, false)
+			return
+		}
+		if ka {
+			s.out.KeepAlive()
+		}
+		s.out.Check(now)
 	case phaseClosing:
-		// The Close could not be written within a tick: give up on it.
+		// The Close could not be written in time: give up on it.
 		if now.Sub(s.start) >= s.cfg.HandshakeTimeout {
 			s.stop(ctx)
 			return
@@ -635,16 +450,17 @@ func (s *sessionActor) fail(ctx actor.Context, err error) {
 		return
 	}
 	if reason, ok := CloseReason(err); ok && s.link != nil {
-		s.closeWith(ctx, reason, err)
+		s.closeWith(ctx, reason, err, false)
 		return
 	}
 	s.cfg.Logger.Debug("session ends", "peer", s.est.ZID, "remote", s.cfg.Info.Remote, "reason", err)
 	s.stop(ctx)
 }
 
-// closeWith sends Close(reason) alone in a batch, then stops. why is the
-// reason reported in Closed (nil for a local close).
-func (s *sessionActor) closeWith(ctx actor.Context, reason byte, why error) {
+// closeWith sends Close(reason) alone in a batch (after what is queued
+// when flush), then stops. why is the reason reported in Closed (nil for
+// a local close).
+func (s *sessionActor) closeWith(ctx actor.Context, reason byte, why error, flush bool) {
 	if s.phase == phaseClosing || s.stopping {
 		return
 	}
@@ -659,26 +475,8 @@ func (s *sessionActor) closeWith(ctx actor.Context, reason byte, why error) {
 		s.stop(ctx)
 		return
 	}
-	if s.tx != nil {
-		// A local close (no error) first sends what is queued: a Put
-		// just before closing a session must not be lost.
-		if why == nil {
-			for b := s.tx.Pull(); b != nil; b = s.tx.Pull() {
-				s.closeQueue = append(s.closeQueue, b)
-			}
-		}
-		s.closeQueue = append(s.closeQueue, s.tx.Close(reason, true))
-	} else {
-		s.closeQueue = append(s.closeQueue, s.aloneInBatch(func(b []byte) []byte {
-			return codec.AppendClose(b, &codec.Close{Session: true, Reason: reason})
-		}))
-	}
-	if s.writing {
-		return
-	}
-	b := s.closeQueue[0]
-	s.closeQueue = s.closeQueue[1:]
-	s.write(ctx, b)
+	self, sys := s.self, s.system
+	s.out.Close(reason, flush, func() { sys.Root.Send(self, &closeWritten{}) })
 }
 
 func (s *sessionActor) stop(ctx actor.Context) {
@@ -689,40 +487,23 @@ func (s *sessionActor) stop(ctx actor.Context) {
 	ctx.Stop(s.self)
 }
 
-func (s *sessionActor) stopped(ctx actor.Context) {
-	s.stopping = true
-	if s.timer != nil {
-		s.timer.Stop()
-	}
-	for _, b := range s.blocked {
-		done(b.send)
-	}
-	s.blocked = nil
-	for _, r := range s.held {
-		r.Release()
-	}
-	s.held = nil
-	if s.opened && s.cfg.Manager != nil {
-		ctx.Send(s.cfg.Manager, &Closed{Session: s.self, ZID: s.est.ZID, Reason: s.reason})
-	}
-}
-
 // Report answers GetStats with a session's counters.
 type Report struct {
 	Link         *actor.PID // the session's link actor (for fault injection)
 	RX           Stats      // the receive side's counters
-	DroppedSends uint64     // messages dropped under Drop congestion control
+	DroppedSends uint64     // messages dropped by congestion control
 	QueuedBytes  int
 	Established  Established
 }
 
 func (s *sessionActor) stats() *Report {
-	st := &Report{Link: s.link, DroppedSends: s.dropped, Established: s.est}
-	if s.rx != nil {
-		st.RX = s.rx.Stats()
+	st := &Report{Link: s.link, Established: s.est}
+	if s.walker != nil {
+		st.RX = s.walker.Stats()
 	}
-	if s.tx != nil {
-		st.QueuedBytes = s.tx.Pending()
+	if s.out != nil {
+		o := s.out.Stats()
+		st.DroppedSends, st.QueuedBytes = o.Dropped, o.Queued
 	}
 	return st
 }

@@ -195,6 +195,13 @@ func (t *TX) PushPublication(m *codec.Push, reliable bool) error {
 	return t.pushEncoded(m.QoS, reliable)
 }
 
+// PushEncoded is Push for a network message already encoded (by
+// AppendNetwork) whose QoS is q. b is copied.
+func (t *TX) PushEncoded(b []byte, q codec.QoS, reliable bool) error {
+	t.enc = append(t.enc[:0], b...)
+	return t.pushEncoded(q, reliable)
+}
+
 // pushBound is an upper bound of m's encoded size, or a huge value when
 // m carries extensions of unknown size.
 func pushBound(m *codec.Push) int {

@@ -10,7 +10,6 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/gozenoh/zenoh/actors/router"
-	"github.com/gozenoh/zenoh/actors/session"
 	"github.com/gozenoh/zenoh/codec"
 	"github.com/gozenoh/zenoh/hlc"
 	"github.com/gozenoh/zenoh/keyexpr"
@@ -24,9 +23,9 @@ type Config struct {
 	KeyExpr string
 	// Store configures the badger store (Dir, InMemory, TombstoneTTL...).
 	Store Options
-	// Router is the node's router actor; the storage attaches to it as
-	// an in-process session.
-	Router *actor.PID
+	// Plane is the node's data plane; the storage attaches to it as a
+	// local face.
+	Plane *router.Plane
 	// Clock stamps samples that arrive without a timestamp.
 	Clock  *hlc.Clock
 	ZID    codec.ZenohID
@@ -62,13 +61,17 @@ type Stats struct {
 	Queries atomic.Uint64
 	Batches atomic.Uint64 // badger write batches (Apply calls)
 	Fetched atomic.Uint64 // events received from the aligner (applied or stale)
+	// Dropped counts droppable samples refused because the storage's
+	// inbox was full, and samples given up when the storage stopped.
+	Dropped atomic.Uint64
 }
 
 // Props returns the props of a storage actor: it opens its store,
-// attaches to the router, subscribes to its key expression and declares
-// a complete queryable on it. Every batch of samples the router hands it
-// is written in one badger batch. A store error stops the actor with the
-// reason logged; its supervisor restarts it.
+// attaches to the node's data plane as a local face, subscribes to its
+// key expression and declares a complete queryable on it. The samples
+// routed to it queue in a bounded inbox; each time the actor runs it
+// writes all of them in one badger batch. A store error stops the actor
+// with the reason logged; its supervisor restarts it.
 func Props(cfg Config) *actor.Props {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -81,11 +84,23 @@ func Props(cfg Config) *actor.Props {
 
 type purgeTick struct{}
 
+// drain tells the storage its inbox has samples; declared that the
+// router has its subscriber and queryable.
+type (
+	drain    struct{}
+	declared struct{}
+)
+
+// IgnoreDeadLetterLogging: they may reach a storage that has stopped.
+func (*drain) IgnoreDeadLetterLogging()    {}
+func (*declared) IgnoreDeadLetterLogging() {}
+
 type storageActor struct {
 	cfg   Config
 	store *Store
-	face  router.FaceID
-	ready bool
+	local *router.Local
+	in    *inbox
+	spare []Event // the inbox's next backing store
 	self  *actor.PID
 	sys   *actor.ActorSystem
 	timer *time.Timer
@@ -134,8 +149,10 @@ func (a *storageActor) applyFetched(ctx actor.Context, m *ApplyEvents) {
 	}
 	if len(a.evs) > 0 {
 		a.cfg.Stats.Fetched.Add(uint64(len(a.evs)))
-		a.apply(ctx)
+		a.apply(ctx, a.evs)
 	}
+	clear(a.evs)
+	a.evs = a.evs[:0]
 }
 
 // Entity ids of the storage's declarations on its local face.
@@ -148,18 +165,19 @@ func (a *storageActor) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *actor.Started:
 		a.started(ctx)
-	case *router.LocalOpened:
-		a.face, a.ready = m.Face, true
-		a.declare(ctx)
-	case *session.Send:
-		if a.stopping {
-			// While it waits for its companion to stop, an actor still
-			// gets user messages; the router, told of the stop, has
-			// already released their buffers.
-			call(m.Done)
-			return
+	case *drain:
+		if !a.stopping {
+			a.drain(ctx)
 		}
-		a.routed(ctx, m)
+	case *router.Control:
+		if !a.stopping {
+			a.control(ctx, m)
+		}
+	case *declared:
+		a.cfg.Logger.Info("storage ready", "storage", a.cfg.Name, "key_expr", a.cfg.KeyExpr)
+		if p := ctx.Parent(); p != nil {
+			ctx.Request(p, &storageReady{name: a.cfg.Name})
+		}
 	case *ApplyEvents:
 		a.applyFetched(ctx, m)
 	case *actor.Terminated:
@@ -191,9 +209,18 @@ func (a *storageActor) Receive(ctx actor.Context) {
 		if a.companionTimer != nil {
 			a.companionTimer.Stop()
 		}
-		if a.ready {
-			ctx.Send(a.cfg.Router, &router.CloseLocal{Face: a.face})
+		if a.local != nil {
+			a.local.Close(0)
 		}
+		if a.in != nil {
+			a.in.close()
+			if n := len(a.in.take(nil)); n > 0 {
+				a.cfg.Stats.Dropped.Add(uint64(n))
+				a.cfg.Logger.Warn("storage: stopping with samples not written", "storage", a.cfg.Name, "samples", n)
+			}
+		}
+	case *actor.Stopped:
+		// The companion (a child) has stopped: nothing reads the store.
 		if a.store != nil {
 			if err := a.store.Close(); err != nil {
 				a.cfg.Logger.Error("storage: closing the store", "storage", a.cfg.Name, "err", err)
@@ -211,7 +238,13 @@ func (a *storageActor) started(ctx actor.Context) {
 		return
 	}
 	a.store = st
-	ctx.Request(a.cfg.Router, &router.OpenLocal{PID: ctx.Self(), ZID: a.cfg.ZID})
+	self, sys := a.self, a.sys
+	a.in = newInbox(a.cfg.KeyExpr, a.cfg.Clock, a.cfg.Stats, func() { sys.Root.Send(self, &drain{}) })
+	a.local = a.cfg.Plane.OpenLocal(router.LocalConfig{ZID: a.cfg.ZID, Control: self})
+	we := codec.WireExpr{Suffix: []byte(a.cfg.KeyExpr), Mapping: true}
+	_ = a.local.Declare(codec.Declaration{Kind: codec.DeclSubscriber, ID: subID, WireExpr: we}, a.in)
+	_ = a.local.Declare(codec.Declaration{Kind: codec.DeclQueryable, ID: qablID, WireExpr: we, Complete: true}, nil)
+	_ = a.local.Then(func() { sys.Root.Send(self, &declared{}) })
 	a.armPurge()
 	a.startCompanion(ctx)
 }
@@ -225,75 +258,37 @@ func (a *storageActor) armPurge() {
 	a.timer = time.AfterFunc(every, func() { sys.Root.Send(self, &purgeTick{}) })
 }
 
-// declare subscribes and declares the complete queryable.
-func (a *storageActor) declare(ctx actor.Context) {
-	we := codec.WireExpr{Suffix: []byte(a.cfg.KeyExpr), Mapping: true}
-	ctx.Send(a.cfg.Router, &router.LocalSend{Face: a.face, Reliable: true, Msgs: []codec.NetworkMessage{
-		{ID: codec.MidDeclare, Declare: codec.Declare{QoS: codec.DefaultQoS,
-			Body: codec.Declaration{Kind: codec.DeclSubscriber, ID: subID, WireExpr: we}}},
-		{ID: codec.MidDeclare, Declare: codec.Declare{QoS: codec.DefaultQoS,
-			Body: codec.Declaration{Kind: codec.DeclQueryable, ID: qablID, WireExpr: we, Complete: true}}},
-	}})
-	a.cfg.Logger.Info("storage ready", "storage", a.cfg.Name, "key_expr", a.cfg.KeyExpr)
-	if p := ctx.Parent(); p != nil {
-		ctx.Request(p, &storageReady{name: a.cfg.Name})
-	}
-}
-
 // storageReady tells the supervisor that a storage has declared itself.
 type storageReady struct{ name string }
 
-// routed stores the samples of one Send in one batch and answers its
-// queries.
-func (a *storageActor) routed(ctx actor.Context, m *session.Send) {
-	defer call(m.Done)
+// drain writes everything the inbox holds in one batch.
+func (a *storageActor) drain(ctx actor.Context) {
 	if a.store == nil {
 		return
 	}
-	a.evs = a.evs[:0]
+	evs := a.in.take(a.spare)
+	if len(evs) > 0 {
+		a.apply(ctx, evs)
+	}
+	clear(evs)
+	a.spare = evs[:0]
+}
+
+// control answers the queries the router sends the storage, each after
+// the samples that arrived before it are written.
+func (a *storageActor) control(ctx actor.Context, m *router.Control) {
 	for i := range m.Msgs {
-		switch msg := &m.Msgs[i]; msg.ID {
-		case codec.MidPush:
-			a.event(&msg.Push)
-		case codec.MidRequest:
-			if len(a.evs) > 0 { // earlier samples first: the query sees them
-				a.apply(ctx)
+		if msg := &m.Msgs[i]; msg.ID == codec.MidRequest {
+			a.drain(ctx)
+			if a.stopping {
+				return
 			}
-			a.query(ctx, &msg.Request)
+			a.query(&msg.Request)
 		}
 	}
-	for i := range m.Pushes {
-		a.event(&m.Pushes[i])
-	}
-	if len(a.evs) > 0 {
-		a.apply(ctx)
-	}
 }
 
-// event turns a Push on a key of the storage into an Event (copied).
-func (a *storageActor) event(p *codec.Push) {
-	key := string(p.WireExpr.Suffix)
-	if keyexpr.Validate(key) != nil || !keyexpr.Intersects(a.cfg.KeyExpr, key) {
-		return
-	}
-	d := &p.Body
-	ts := d.Timestamp
-	if ts.ID.IsZero() {
-		ts = a.cfg.Clock.NewTimestamp()
-	} else if err := a.cfg.Clock.Update(ts); err != nil {
-		a.cfg.Logger.Debug("storage: replacing a timestamp from the future", "storage", a.cfg.Name, "err", err)
-		ts = a.cfg.Clock.NewTimestamp()
-	}
-	ev := Event{Key: key, TS: ts, Kind: d.Kind}
-	if d.Kind != codec.MidDel {
-		ev.Kind = codec.MidPut
-		ev.Payload = append([]byte{}, d.Payload...)
-		ev.Encoding = codec.Encoding{ID: d.Encoding.ID, Schema: append([]byte(nil), d.Encoding.Schema...)}
-	}
-	a.evs = append(a.evs, ev)
-}
-
-func (a *storageActor) apply(ctx actor.Context) {
+func (a *storageActor) apply(ctx actor.Context, evs []Event) {
 	a.cfg.Stats.Batches.Add(1)
 	var applied []bool
 	var err error
@@ -301,15 +296,14 @@ func (a *storageActor) apply(ctx actor.Context) {
 		err = a.cfg.Fault()
 	}
 	if err == nil {
-		applied, err = a.store.Apply(a.evs, time.Now())
+		applied, err = a.store.Apply(evs, time.Now())
 	}
 	if err != nil {
-		a.cfg.Stats.Failed.Add(uint64(len(a.evs)))
-		for i := range a.evs {
-			a.cfg.Logger.Error("storage: sample not stored", "storage", a.cfg.Name, "key", a.evs[i].Key, "timestamp", a.evs[i].TS.String())
+		a.cfg.Stats.Failed.Add(uint64(len(evs)))
+		for i := range evs {
+			a.cfg.Logger.Error("storage: sample not stored", "storage", a.cfg.Name, "key", evs[i].Key, "timestamp", evs[i].TS.String())
 		}
-		a.fail(ctx, fmt.Errorf("writing %d samples: %w", len(a.evs), err))
-		a.evs = a.evs[:0]
+		a.fail(ctx, fmt.Errorf("writing %d samples: %w", len(evs), err))
 		return
 	}
 	for _, ok := range applied {
@@ -319,12 +313,11 @@ func (a *storageActor) apply(ctx actor.Context) {
 			a.cfg.Stats.Stale.Add(1)
 		}
 	}
-	a.evs = a.evs[:0]
 }
 
 // query answers a Request with every stored sample matching it, then
 // ResponseFinal.
-func (a *storageActor) query(ctx actor.Context, r *codec.Request) {
+func (a *storageActor) query(r *codec.Request) {
 	a.cfg.Stats.Queries.Add(1)
 	key := string(r.WireExpr.Suffix)
 	var out []codec.NetworkMessage
@@ -352,7 +345,7 @@ func (a *storageActor) query(ctx actor.Context, r *codec.Request) {
 	}
 	out = append(out, codec.NetworkMessage{ID: codec.MidResponseFinal,
 		ResponseFinal: codec.ResponseFinal{RequestID: r.ID, QoS: r.QoS}})
-	ctx.Send(a.cfg.Router, &router.LocalSend{Face: a.face, Reliable: true, Msgs: out})
+	_ = a.local.Send(out...)
 }
 
 // fail logs why the storage stops, and stops it: its supervisor starts

@@ -13,16 +13,13 @@ import (
 	"os/signal"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
 
-	"github.com/asynkron/protoactor-go/actor"
-
-	"github.com/gozenoh/zenoh/actors"
+	"github.com/gozenoh/zenoh"
 	"github.com/gozenoh/zenoh/actors/link"
-	"github.com/gozenoh/zenoh/actors/router"
-	"github.com/gozenoh/zenoh/actors/session"
 	"github.com/gozenoh/zenoh/codec"
 	"github.com/gozenoh/zenoh/keyexpr"
 )
@@ -33,13 +30,6 @@ const (
 	defaultConnect = "tcp/127.0.0.1:7447"
 	// sessionWait bounds the wait for the session to the remote node.
 	sessionWait = 10 * time.Second
-	// pubBatch is the number of messages in one LocalSend of pub-thr: one
-	// router turn routes them all, which is what makes batching pay.
-	pubBatch = 256
-	// pubInFlight bounds the LocalSends of pub-thr the node has not
-	// finished with (Done not called yet). It is the back pressure: the
-	// publisher never runs more than this ahead of the sessions.
-	pubInFlight = 8
 	// pingRoundTimeout is how long ping waits for one echo before it
 	// counts the round as lost.
 	pingRoundTimeout = time.Second
@@ -57,11 +47,6 @@ const (
 	// look like a hang.
 	pingMaxLostInARow = 10
 )
-
-// benchQoS is what every bench tool sends with: priority Data and
-// congestion control Block, as zenoh's z_pub_thr and z_ping do, so that
-// a full send queue slows the publisher down instead of dropping.
-var benchQoS = codec.NewQoS(codec.PriorityData, true, false)
 
 // benchOpts are the parsed flags of a bench tool.
 type benchOpts struct {
@@ -275,191 +260,71 @@ func printBenchUsage(w io.Writer, name string, tool *benchTool, fs *flag.FlagSet
 	})
 }
 
-// benchNode is a bench tool's node with one local session on it.
-type benchNode struct {
-	sys  *actor.ActorSystem
-	node *actors.Node
-	face atomic.Uint32 // router.FaceID; the local actor reads it
-}
-
-// pushHandler gets the Pushes of one Send to the local session, in the
-// local actor. The messages alias the node's buffers: a handler copies
-// what it keeps.
-type pushHandler func(b *benchNode, pushes []*codec.Push)
-
-// startBenchNode starts the tool's node in an actor system of its own,
-// opens its local session, and, when it has connect endpoints, waits
-// until a session with the remote node is established.
-func startBenchNode(ctx context.Context, o *benchOpts, stderr io.Writer, h pushHandler) (*benchNode, error) {
-	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return logger }))
-	cfg := actors.DefaultNodeConfig(o.mode)
-	cfg.Logger = logger
-	cfg.Scouting.Multicast = o.scout
-	if len(o.listen) > 0 {
-		cfg.Listen = o.listen
+// openBench opens the tool's session through the public API, as an
+// embedding application would, with warnings on stderr. With connect
+// endpoints, Open returns once a session with the remote node exists.
+func openBench(ctx context.Context, o *benchOpts, stderr io.Writer) (*zenoh.Session, error) {
+	cfg := zenoh.DefaultConfig()
+	cfg.Mode = o.mode
+	cfg.MulticastScouting = o.scout
+	for _, ep := range o.connect {
+		cfg.Connect = append(cfg.Connect, ep.String())
 	}
-	cfg.Connect = o.connect
-	n, err := actors.StartNode(sys, cfg)
+	for _, ep := range o.listen {
+		cfg.Listen = append(cfg.Listen, ep.String())
+	}
+	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	octx, cancel := context.WithTimeout(ctx, sessionWait)
+	defer cancel()
+	s, err := zenoh.Open(octx, cfg)
 	if err != nil {
-		sys.Shutdown()
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("interrupted while waiting for a session with %v", o.connect)
+		}
 		return nil, err
 	}
-	b := &benchNode{sys: sys, node: n}
-
-	var pushes []*codec.Push // reused: only the local actor touches it
-	local := sys.Root.Spawn(actor.PropsFromFunc(func(ctx actor.Context) {
-		s, ok := ctx.Message().(*session.Send)
-		if !ok {
-			return
-		}
-		pushes = pushes[:0]
-		for i := range s.Msgs {
-			if s.Msgs[i].ID == codec.MidPush {
-				pushes = append(pushes, &s.Msgs[i].Push)
-			}
-		}
-		for i := range s.Pushes {
-			pushes = append(pushes, &s.Pushes[i])
-		}
-		if len(pushes) > 0 {
-			h(b, pushes)
-		}
-		clear(pushes)
-		// The router holds the session's read buffer until every Send
-		// routed from it is done: calling Done late stalls the link.
-		if s.Done != nil {
-			s.Done()
-		}
-	}))
-	res, err := sys.Root.RequestFuture(n.Router, &router.OpenLocal{PID: local, ZID: n.ZID}, 5*time.Second).Result()
-	if err != nil {
-		b.stop()
-		return nil, fmt.Errorf("opening the local session: %w", err)
-	}
-	b.face.Store(uint32(res.(*router.LocalOpened).Face))
-	if len(o.connect) > 0 {
-		if err := b.awaitSession(ctx, o.connect); err != nil {
-			b.stop()
-			return nil, err
-		}
-	}
-	return b, nil
-}
-
-// awaitSession polls until the node has a session: the manager offers
-// no event to wait on.
-func (b *benchNode) awaitSession(ctx context.Context, eps []link.Endpoint) error {
-	deadline := time.Now().Add(sessionWait)
-	for {
-		s, err := b.node.Sessions()
-		if err == nil && len(s) > 0 {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("no session with %v within %v", eps, sessionWait)
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("interrupted while waiting for a session with %v", eps)
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-}
-
-// send hands messages to the router as the local session's.
-func (b *benchNode) send(msgs []codec.NetworkMessage, done func()) {
-	b.sys.Root.Send(b.node.Router, &router.LocalSend{Face: router.FaceID(b.face.Load()),
-		Msgs: msgs, Reliable: true, Done: done})
-}
-
-// declareSub declares subscriber 1 on key for the local session.
-func (b *benchNode) declareSub(key string) {
-	b.send([]codec.NetworkMessage{{ID: codec.MidDeclare, Declare: codec.Declare{QoS: codec.DefaultQoS,
-		Body: codec.Declaration{Kind: codec.DeclSubscriber, ID: 1, WireExpr: wireExpr(key)}}}}, nil)
-}
-
-// stop closes the node's sessions (telling peers) and its actor system.
-func (b *benchNode) stop() {
-	b.node.Stop(time.Second)
-	b.sys.Shutdown()
-}
-
-func wireExpr(key string) codec.WireExpr {
-	return codec.WireExpr{Suffix: []byte(key), Mapping: true}
-}
-
-// putMsg is a Push(Put) of payload on we; the router may alias both.
-func putMsg(we codec.WireExpr, payload []byte) codec.NetworkMessage {
-	return codec.NetworkMessage{ID: codec.MidPush, Push: codec.Push{WireExpr: we, QoS: benchQoS,
-		Body: codec.Data{Kind: codec.MidPut, Payload: payload}}}
-}
-
-// pubBatchBuf is one LocalSend's worth of pub-thr messages. It goes back
-// to the free list only when the router calls Done, since until then the
-// router may alias the messages (and stamp their timestamps in place).
-type pubBatchBuf struct {
-	msgs []codec.NetworkMessage
-	done func()
+	return s, nil
 }
 
 func runPubThr(ctx context.Context, o *benchOpts, stdout, stderr io.Writer) error {
-	b, err := startBenchNode(ctx, o, stderr, func(*benchNode, []*codec.Push) {})
+	s, err := openBench(ctx, o, stderr)
 	if err != nil {
 		return err
 	}
-	defer b.stop()
-
-	// Every message shares one payload and key: nothing ever writes them.
-	tmpl := putMsg(wireExpr(o.key), bytes.Repeat([]byte{0x5a}, o.payload))
-	free := make(chan *pubBatchBuf, pubInFlight)
-	for range pubInFlight {
-		pb := &pubBatchBuf{msgs: make([]codec.NetworkMessage, pubBatch)}
-		for i := range pb.msgs {
-			pb.msgs[i] = tmpl
+	defer s.Close()
+	pub, err := s.DeclarePublisher(o.key, zenoh.WithCongestionControl(zenoh.CongestionControlBlock))
+	if err != nil {
+		return err
+	}
+	payload := bytes.Repeat([]byte{0x5a}, o.payload)
+	var stop atomic.Bool
+	go func() {
+		var stopAt <-chan time.Time
+		if o.duration > 0 {
+			t := time.NewTimer(o.duration)
+			defer t.Stop()
+			stopAt = t.C
 		}
-		pb.done = func() { free <- pb }
-		free <- pb
-	}
-	var stopAt <-chan time.Time
-	if o.duration > 0 {
-		t := time.NewTimer(o.duration)
-		defer t.Stop()
-		stopAt = t.C
-	}
-
-	start := time.Now()
-	sent := 0
-loop:
-	for {
-		var pb *pubBatchBuf
 		select {
 		case <-ctx.Done():
-			break loop
 		case <-stopAt:
-			break loop
-		case pb = <-free:
 		}
-		for i := range pb.msgs {
-			pb.msgs[i].Push = tmpl.Push // undo a timestamp stamped in place
+		stop.Store(true)
+	}()
+	start := time.Now()
+	sent := 0
+	for !stop.Load() {
+		// Checked every 256 Puts: the loop is the measurement.
+		for range 256 {
+			if err := pub.Put(payload); err != nil {
+				return err
+			}
 		}
-		b.send(pb.msgs, pb.done)
-		sent += len(pb.msgs)
+		sent += 256
 	}
 	elapsed := time.Since(start)
-	// Let the node take what was handed to it before it is stopped.
-	drain := time.NewTimer(2 * time.Second)
-	defer drain.Stop()
-	for pending := pubInFlight; pending > 0; pending-- {
-		select {
-		case <-free:
-			continue
-		case <-drain.C:
-			fmt.Fprintf(stderr, "node bench pub-thr: %d batches not yet sent at exit\n", pending)
-		}
-		break
-	}
-	return report(stdout, "published %d messages of %d B in %.1f s\n", sent, o.payload, elapsed.Seconds())
+	return report(stdout, "published %d messages of %d B in %.1f s (%d dropped)\n", sent, o.payload,
+		elapsed.Seconds(), s.DroppedPublications())
 }
 
 func report(w io.Writer, format string, args ...any) error {
@@ -468,22 +333,22 @@ func report(w io.Writer, format string, args ...any) error {
 }
 
 func runSubThr(ctx context.Context, o *benchOpts, stdout, stderr io.Writer) error {
-	var count atomic.Uint64
-	first := make(chan struct{})
-	started := false // local actor only
-	b, err := startBenchNode(ctx, o, stderr, func(_ *benchNode, pushes []*codec.Push) {
-		count.Add(uint64(len(pushes)))
-		if !started {
-			started = true
-			close(first)
-		}
-	})
+	s, err := openBench(ctx, o, stderr)
 	if err != nil {
 		return err
 	}
-	defer b.stop()
-	b.declareSub(o.key)
-
+	defer s.Close()
+	var count atomic.Uint64
+	first := make(chan struct{})
+	var once sync.Once
+	sub, err := s.DeclareSubscriber(o.key, zenoh.Callback(func(zenoh.Sample) {
+		if count.Add(1) == 1 {
+			once.Do(func() { close(first) })
+		}
+	}))
+	if err != nil {
+		return err
+	}
 	select {
 	case <-ctx.Done():
 		return nil
@@ -498,7 +363,7 @@ func runSubThr(ctx context.Context, o *benchOpts, stdout, stderr io.Writer) erro
 	for o.count == 0 || len(rates) < o.count {
 		select {
 		case <-ctx.Done():
-			return subThrSummary(stdout, rates)
+			return subThrSummary(stdout, rates, sub.Dropped())
 		case now := <-tick.C:
 			n := count.Swap(0)
 			rate := float64(n) / now.Sub(last).Seconds()
@@ -510,10 +375,15 @@ func runSubThr(ctx context.Context, o *benchOpts, stdout, stderr io.Writer) erro
 			}
 		}
 	}
-	return subThrSummary(stdout, rates)
+	return subThrSummary(stdout, rates, sub.Dropped())
 }
 
-func subThrSummary(w io.Writer, rates []float64) error {
+func subThrSummary(w io.Writer, rates []float64, dropped uint64) error {
+	if dropped > 0 {
+		if err := report(w, "dropped %d samples\n", dropped); err != nil {
+			return err
+		}
+	}
 	if len(rates) == 0 {
 		return nil
 	}
@@ -527,26 +397,25 @@ func subThrSummary(w io.Writer, rates []float64) error {
 }
 
 func runPong(ctx context.Context, o *benchOpts, stdout, stderr io.Writer) error {
-	out := wireExpr(o.pongKey) // shared by every echo: never written
-	b, err := startBenchNode(ctx, o, stderr, func(b *benchNode, pushes []*codec.Push) {
-		// The pushes alias the node's read buffer, released after this
-		// handler returns: the echoes carry copies, never reused, so
-		// they need no Done.
-		echoes := make([]codec.NetworkMessage, 0, len(pushes))
-		for _, p := range pushes {
-			if p.Body.Kind == codec.MidPut {
-				echoes = append(echoes, putMsg(out, bytes.Clone(p.Body.Payload)))
-			}
-		}
-		if len(echoes) > 0 {
-			b.send(echoes, nil)
-		}
-	})
+	s, err := openBench(ctx, o, stderr)
 	if err != nil {
 		return err
 	}
-	defer b.stop()
-	b.declareSub(o.key)
+	defer s.Close()
+	pub, err := s.DeclarePublisher(o.pongKey, zenoh.WithCongestionControl(zenoh.CongestionControlBlock),
+		zenoh.WithExpress(true))
+	if err != nil {
+		return err
+	}
+	// The echo is published from the callback, on the goroutine that
+	// received the ping, as zenoh's z_pong does.
+	if _, err := s.DeclareSubscriber(o.key, zenoh.Callback(func(smp zenoh.Sample) {
+		if smp.Kind == zenoh.SampleKindPut {
+			_ = pub.Put(smp.Payload)
+		}
+	})); err != nil {
+		return err
+	}
 	<-ctx.Done()
 	return nil
 }
@@ -562,24 +431,30 @@ func pingSeq(p []byte) uint64 {
 }
 
 func runPing(ctx context.Context, o *benchOpts, stdout, stderr io.Writer) error {
-	// Echoes arrive in the local actor; the loop below matches them to
-	// the round by sequence number, so a late echo of a lost round is
-	// not taken for the current one. Never block the actor: an echo that
-	// finds the channel full was of no round anyone waits for.
-	echoes := make(chan uint64, 1024)
-	b, err := startBenchNode(ctx, o, stderr, func(_ *benchNode, pushes []*codec.Push) {
-		for _, p := range pushes {
-			select {
-			case echoes <- pingSeq(p.Body.Payload):
-			default:
-			}
-		}
-	})
+	s, err := openBench(ctx, o, stderr)
 	if err != nil {
 		return err
 	}
-	defer b.stop()
-	b.declareSub(o.pongKey)
+	defer s.Close()
+	// Echoes arrive in the subscriber's callback; the loop below matches
+	// them to the round by sequence number, so a late echo of a lost
+	// round is not taken for the current one. Never block the callback:
+	// an echo that finds the channel full was of no round anyone waits
+	// for.
+	echoes := make(chan uint64, 1024)
+	if _, err := s.DeclareSubscriber(o.pongKey, zenoh.Callback(func(smp zenoh.Sample) {
+		select {
+		case echoes <- pingSeq(smp.Payload):
+		default:
+		}
+	})); err != nil {
+		return err
+	}
+	pub, err := s.DeclarePublisher(o.key, zenoh.WithCongestionControl(zenoh.CongestionControlBlock),
+		zenoh.WithExpress(true))
+	if err != nil {
+		return err
+	}
 
 	// A payload shorter than 8 bytes holds only the low bytes of the
 	// sequence number; an empty one matches any echo.
@@ -587,15 +462,14 @@ func runPing(ctx context.Context, o *benchOpts, stdout, stderr io.Writer) error 
 	if o.payload < 8 {
 		mask = 1<<(8*o.payload) - 1
 	}
-	ping := wireExpr(o.key)
 	var seq uint64
+	p := make([]byte, o.payload) // Put copies it: reused
 	send := func() {
 		seq++
-		p := make([]byte, o.payload) // fresh: the router may alias it
 		for i, s := 0, seq; i < min(o.payload, 8); i, s = i+1, s>>8 {
 			p[i] = byte(s)
 		}
-		b.send([]codec.NetworkMessage{putMsg(ping, p)}, nil)
+		_ = pub.Put(p)
 	}
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()

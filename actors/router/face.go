@@ -1,0 +1,140 @@
+package router
+
+import (
+	"errors"
+
+	"github.com/gozenoh/zenoh/actors/session"
+	"github.com/gozenoh/zenoh/codec"
+)
+
+// maxControlInflight bounds the control batches one face has handed to
+// the router actor and not yet seen acknowledged; maxControlBatch bounds
+// the messages of one batch.
+const (
+	maxControlInflight = 8
+	maxControlBatch    = 256
+)
+
+// control carries the control messages one remote face received (owned
+// copies) to the router actor, which acknowledges on acks once it has
+// applied them and published the snapshot they change.
+type control struct {
+	face FaceID
+	msgs []codec.NetworkMessage
+	acks chan<- struct{}
+}
+
+// remoteFace is the data plane of one remote session: its link's reader
+// calls it for every network message the session receives (the
+// session.Handler interface). Pushes are routed at once against the
+// snapshot, on the reader's goroutine; everything else is handed to the
+// router actor in batches. A Push that follows control messages waits
+// until the router has applied them, so that it is routed with the
+// declarations before it in effect and never overtakes a query.
+type remoteFace struct {
+	pl       *Plane
+	id       FaceID
+	cancel   <-chan struct{}
+	cache    *RouteCache
+	ctrl     []codec.NetworkMessage
+	acks     chan struct{}
+	inflight int
+}
+
+func newRemoteFace(pl *Plane, id FaceID, cancel <-chan struct{}) *remoteFace {
+	return &remoteFace{pl: pl, id: id, cancel: cancel, cache: NewRouteCache(pl.cfg.RouteCacheSize),
+		acks: make(chan struct{}, maxControlInflight+1)}
+}
+
+// Handle routes a Push, or queues a control message for the router.
+func (f *remoteFace) Handle(m *codec.NetworkMessage, reliable bool) error {
+	if m.ID != codec.MidPush {
+		c, err := cloneNetwork(m)
+		if err != nil {
+			f.pl.cfg.Logger.Warn("dropping a control message that does not re-encode", "face", f.id, "err", err)
+			return nil
+		}
+		f.ctrl = append(f.ctrl, c)
+		if len(f.ctrl) >= maxControlBatch {
+			return f.handOff()
+		}
+		return nil
+	}
+	if len(f.ctrl) > 0 || f.inflight > 0 {
+		if err := f.sync(); err != nil {
+			return err
+		}
+	}
+	dests, key, err := f.cache.Route(f.pl.snap.Load(), f.id, &m.Push)
+	if err != nil {
+		f.pl.refused.Add(1)
+		f.pl.cfg.Logger.Debug("push refused", "face", f.id, "err", err)
+		return nil
+	}
+	if len(dests) == 0 {
+		return nil
+	}
+	f.pl.stamp(&m.Push.Body)
+	f.pl.forward(dests, key, &m.Push, reliable, f.cancel)
+	return nil
+}
+
+// EndRead hands the control messages of the read to the router.
+func (f *remoteFace) EndRead() error {
+	if len(f.ctrl) == 0 {
+		return nil
+	}
+	return f.handOff()
+}
+
+// handOff sends the queued control messages as one batch.
+func (f *remoteFace) handOff() error {
+	if f.inflight >= maxControlInflight {
+		if err := f.awaitAck(); err != nil {
+			return err
+		}
+	}
+	f.pl.send(&control{face: f.id, msgs: f.ctrl, acks: f.acks})
+	f.ctrl = nil
+	f.inflight++
+	return nil
+}
+
+// sync hands over what is queued and waits until the router has applied
+// every batch.
+func (f *remoteFace) sync() error {
+	if len(f.ctrl) > 0 {
+		if err := f.handOff(); err != nil {
+			return err
+		}
+	}
+	for f.inflight > 0 {
+		if err := f.awaitAck(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (f *remoteFace) awaitAck() error {
+	select {
+	case <-f.acks:
+		f.inflight--
+		return nil
+	case <-f.cancel:
+		return session.ErrCanceled
+	}
+}
+
+// cloneNetwork deep-copies m (which aliases a read buffer): re-encoded
+// and decoded from the copy.
+func cloneNetwork(m *codec.NetworkMessage) (codec.NetworkMessage, error) {
+	b := codec.AppendNetwork(nil, m)
+	var c codec.NetworkMessage
+	_, err := codec.DecodeNetwork(b, &c)
+	return c, err
+}
+
+// errNotOpen: a local face used before the router opened it, or after
+// it closed.
+var errNotOpen = errors.New("router: local face not open")
