@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net"
 	"syscall"
+	"time"
 )
 
 // rawWriter returns a non-blocking writer for conn, or nil when conn has
@@ -20,6 +21,10 @@ func rawWriter(conn net.Conn) func(b []byte) (int, error) {
 		return nil
 	}
 	return func(b []byte) (int, error) {
+		// The writer goroutine leaves a deadline armed after its writes;
+		// an expired one would fail this write at once. This one never
+		// waits, so it needs none.
+		_ = conn.SetWriteDeadline(time.Time{})
 		var n int
 		var werr error
 		// The descriptor is non-blocking: one write(2), whatever it

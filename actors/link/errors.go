@@ -11,8 +11,8 @@ var (
 	// (tcp and udp).
 	ErrProtocol = errors.New("link: unsupported protocol")
 
-	// ErrClosed: a Write reached a link that has already failed, or a
-	// datagram connection was used after Close.
+	// ErrClosed: the link has stopped; what was handed to it to write
+	// was not written.
 	ErrClosed = errors.New("link: closed")
 
 	// ErrListenerClosed: the UDP listener that carried a datagram

@@ -172,6 +172,16 @@ func (a *linkActor) start(ctx actor.Context) {
 	if owner == nil {
 		panic("link: spawned without a parent to own it")
 	}
+	select {
+	case <-a.cfg.Done:
+		// Restarted after a failure: the connection is closed and its
+		// goroutines gone. A link does not come back; it stops.
+		a.stopped = true
+		ctx.Send(owner, &Failed{Link: ctx.Self(), Err: ErrClosed})
+		ctx.Stop(ctx.Self())
+		return
+	default:
+	}
 	if tc, ok := a.conn.(*net.TCPConn); ok {
 		_ = tc.SetNoDelay(true)
 	}
@@ -202,6 +212,11 @@ func (a *linkActor) start(ctx actor.Context) {
 		err := r.run()
 		var rej *rejected
 		if errors.As(err, &rej) {
+			select {
+			case <-done:
+				return // stopping: the sink gave up because of it
+			default:
+			}
 			root.Send(owner, &Rejected{Link: self, Err: rej.err})
 			return
 		}
@@ -221,7 +236,9 @@ func (a *linkActor) start(ctx actor.Context) {
 		a.wg.Add(1)
 		go func() {
 			defer a.wg.Done()
-			if err := w.run(); err != nil {
+			err := w.run()
+			w.close(err)
+			if err != nil {
 				report("write", err)
 			}
 		}()
@@ -261,6 +278,10 @@ type writer struct {
 	vec     net.Buffers
 	raw     func([]byte) (int, error) // non-blocking write, for direct
 	carry   chan carried
+	wv      net.Buffers // w.vec as handed to writev (a field: no allocation)
+
+	mu     sync.Mutex // guards closed against direct
+	closed error      // the writer goroutine ended (ErrClosed, or its error)
 }
 
 // carried is what a direct write left for the writer goroutine: bufs,
@@ -275,12 +296,34 @@ type carried struct {
 // them (true), or as much of the first as the socket takes, the rest
 // going to the writer goroutine (false).
 func (w *writer) direct(bufs [][]byte) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed != nil {
+		w.src.Written(bufs, w.closed)
+		return false
+	}
 	n, err := w.raw(bufs[0])
 	if err == nil && n == len(bufs[0]) && len(bufs) == 1 {
 		return true
 	}
 	w.carry <- carried{bufs: bufs, off: n, err: err}
 	return false
+}
+
+// close marks the writer goroutine ended and fails what a direct write
+// left it: every batch the source handed out gets its Written.
+func (w *writer) close(err error) {
+	if err == nil {
+		err = ErrClosed
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.closed = err
+	select {
+	case c := <-w.carry:
+		w.src.Written(c.bufs, err)
+	default:
+	}
 }
 
 // finish writes what a direct write left.
@@ -340,8 +383,8 @@ func (w *writer) write(bufs [][]byte) error {
 		return nil
 	}
 	w.vec = append(w.vec[:0], bufs...)
-	v := w.vec // WriteTo consumes its receiver
-	_, err := v.WriteTo(w.conn)
+	w.wv = w.vec // WriteTo consumes its receiver
+	_, err := w.wv.WriteTo(w.conn)
 	clear(w.vec)
 	return err
 }

@@ -10,72 +10,142 @@ import (
 	"github.com/gozenoh/zenoh/codec"
 )
 
-// benchOwner releases every Inbound at once, counting batches and
-// messages, and wakes the benchmark.
-type benchOwner struct {
-	child    *actor.Props
-	batches  atomic.Int64
-	inbounds atomic.Int64
-	tick     chan struct{}
-	count    func([]byte) error
-	n        int64
+// benchSource hands the writer the same batch as many times as the
+// benchmark gave credit for: no copying, no allocation per batch.
+type benchSource struct {
+	batch  []byte
+	credit atomic.Int64 // batches given, not yet pulled
+	ready  chan struct{}
+	failed chan error
 }
 
-func (o *benchOwner) Receive(ctx actor.Context) {
-	switch m := ctx.Message().(type) {
-	case *actor.Started:
-		o.count = func([]byte) error { o.n++; return nil }
-		ctx.Spawn(o.child)
-	case *Inbound:
-		_ = m.Batches(o.count)
-		m.Release()
-		o.batches.Store(o.n)
-		o.inbounds.Add(1)
+// give allows n more batches and wakes the writer.
+func (s *benchSource) give(n int) {
+	s.credit.Add(int64(n))
+	select {
+	case s.ready <- struct{}{}:
+	default:
+	}
+}
+
+func (s *benchSource) Ready() <-chan struct{} { return s.ready }
+
+// Pull is the only one to take credit, so the Load then Add is safe
+// against give.
+func (s *benchSource) Pull(dst [][]byte) [][]byte {
+	n := min(s.credit.Load(), maxPull)
+	for range n {
+		dst = append(dst, s.batch)
+	}
+	s.credit.Add(-n)
+	return dst
+}
+
+func (s *benchSource) Written(_ [][]byte, err error) {
+	if err != nil {
 		select {
-		case o.tick <- struct{}{}:
+		case s.failed <- err:
 		default:
 		}
 	}
 }
 
-// BenchmarkLinkTCP: a plain socket writes batches over loopback to a link,
-// whose owner releases each Inbound. One op is one write of about 64 KiB:
-// one batch of the largest size, or 63 batches of 1 KiB.
+// benchSink counts the batches the reader hands it and wakes the
+// benchmark at the end of each read.
+type benchSink struct {
+	batches atomic.Int64
+	reads   atomic.Int64
+	tick    chan struct{}
+}
+
+func (s *benchSink) Batch([]byte) error { s.batches.Add(1); return nil }
+
+func (s *benchSink) EndRead() error {
+	s.reads.Add(1)
+	select {
+	case s.tick <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// benchOwner spawns both links and switches the reading one to the sink
+// at its first Inbound, counting that Inbound's batches too.
+type benchOwner struct {
+	writer, reader *actor.Props
+	sink           *benchSink
+	failed         chan error
+}
+
+func (o *benchOwner) Receive(ctx actor.Context) {
+	switch m := ctx.Message().(type) {
+	case *actor.Started:
+		ctx.Spawn(o.writer)
+		ctx.Spawn(o.reader)
+	case *Inbound:
+		n := int64(0)
+		_ = m.Batches(func([]byte) error { n++; return nil })
+		o.sink.batches.Add(n)
+		m.Switch(o.sink)
+		select {
+		case o.sink.tick <- struct{}{}:
+		default:
+		}
+	case *Failed:
+		o.failed <- m.Err
+	case *Rejected:
+		o.failed <- m.Err
+	}
+}
+
+// BenchmarkLinkTCP: one link writes batches from a Source over loopback
+// TCP to another, whose reader hands them to a counting sink. One op is
+// about 64 KiB of batches: one of the largest size, or 63 of 1 KiB. The
+// writer gets credit for a window of ops ahead of the reader.
 func BenchmarkLinkTCP(b *testing.B) {
-	for _, size := range []int{codec.MaxBatchPayload(TCPMTU, true), 1024} {
+	for _, size := range []int{codec.MaxBatchPayload(TCPMTU, true), 1024, 64} {
 		b.Run(strconv.Itoa(size), func(b *testing.B) { benchLinkTCP(b, size) })
 	}
 }
 
 func benchLinkTCP(b *testing.B, size int) {
 	sys := newSystem(b)
-	local, peer := tcpPair(b)
-	o := &benchOwner{child: Props(local, connInfo("tcp", local), Config{}), tick: make(chan struct{}, 1)}
+	wconn, rconn := tcpPair(b)
+	failed := make(chan error, 4)
+	src := &benchSource{batch: frame(make([]byte, size)), ready: make(chan struct{}, 1), failed: failed}
+	sink := &benchSink{tick: make(chan struct{}, 1)}
+	o := &benchOwner{
+		writer: Props(wconn, connInfo("tcp", wconn), Config{Out: src}),
+		reader: Props(rconn, connInfo("tcp", rconn), Config{}),
+		sink:   sink,
+		failed: failed,
+	}
 	pid := sys.Root.Spawn(actor.PropsFromProducer(func() actor.Actor { return o }))
 	defer func() { _ = sys.Root.StopFuture(pid).Wait() }()
 
-	perWrite := max(1, 64<<10/(size+2))
-	var chunk []byte
-	for range perWrite {
-		chunk = append(chunk, frame(make([]byte, size))...)
-	}
-	const window = 16 // writes in flight, beyond which the writer waits
+	perOp := max(1, 64<<10/len(src.batch))
+	const window = 16 // ops in flight, beyond which the benchmark waits
 	var sent int64
-	b.SetBytes(int64(len(chunk)))
+	// waitFor waits until the sink has counted at least n batches.
+	waitFor := func(n int64) {
+		for sink.batches.Load() < n {
+			select {
+			case <-sink.tick:
+			case err := <-failed:
+				b.Fatal(err)
+			}
+		}
+	}
+	b.SetBytes(int64(perOp * len(src.batch)))
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := peer.Write(chunk); err != nil {
-			b.Fatal(err)
-		}
-		sent += int64(perWrite)
-		for sent-o.batches.Load() > window*int64(perWrite) {
-			<-o.tick
-		}
+		src.give(perOp)
+		sent += int64(perOp)
+		waitFor(sent - window*int64(perOp))
 	}
-	for o.batches.Load() < sent {
-		<-o.tick
-	}
-	writes := sent / int64(perWrite)
-	b.ReportMetric(float64(o.inbounds.Load())/float64(writes), "inbounds/op")
-	b.ReportMetric(float64(perWrite), "batches/op")
+	waitFor(sent)
+	ops := float64(sent) / float64(perOp)
+	b.ReportMetric(float64(sink.reads.Load())/ops, "reads/op")
+	b.ReportMetric(float64(perOp), "batches/op")
+	b.ReportMetric(float64(sent)/b.Elapsed().Seconds(), "batches/s")
 }

@@ -162,7 +162,8 @@ func TestUDPListenerLimits(t *testing.T) {
 }
 
 // TestUDPLinks runs links at both ends of a UDP connection: a dialed,
-// connected socket and a listener's virtual connection.
+// connected socket and a listener's virtual connection. The client
+// switches its link to a sink after the first datagram.
 func TestUDPLinks(t *testing.T) {
 	sys := newSystem(t)
 	srvOwner, _, ep, srvOut := udpListener(t, sys, ListenerConfig{})
@@ -171,46 +172,62 @@ func TestUDPLinks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cliOwner, cliLink, cliOut := spawnOwner(t, sys, Props(conn, info, Config{}), false)
+	cliSrc := newTestSource()
+	cliProps, cliApplied := appliedBatchSize(Props(conn, info, Config{Out: cliSrc}))
+	_, cliLink, cliOut := spawnSinkOwner(t, sys, cliProps, &testSink{})
 
-	write := func(owner, link *actor.PID, out chan any, b []byte) {
+	// write pushes bufs at once and waits until the writer has written
+	// them: one datagram each.
+	write := func(src *testSource, bufs ...[]byte) {
 		t.Helper()
-		sys.Root.Send(owner, func(ctx actor.Context) { ctx.Request(link, &Write{Batch: b}) })
-		if w := next[*Written](t, out); w.Err != nil {
-			t.Fatal(w.Err)
+		src.push(bufs...)
+		for n := 0; n < len(bufs); {
+			w := src.nextWritten(t)
+			if w.err != nil {
+				t.Fatal(w.err)
+			}
+			n += len(w.bufs)
 		}
 	}
-	write(cliOwner, cliLink, cliOut, []byte("hello"))
+	write(cliSrc, []byte("hello"))
 	acc := next[*Accepted](t, srvOut)
+	srvSrc := newTestSource()
 	sys.Root.Send(srvOwner, func(ctx actor.Context) {
-		srvOut <- &spawned{pid: ctx.Spawn(Props(acc.Conn, acc.Info, Config{}))}
+		srvOut <- &spawned{pid: ctx.Spawn(Props(acc.Conn, acc.Info, Config{Out: srvSrc}))}
 	})
-	srvLink := next[*spawned](t, srvOut).pid
-	write(srvOwner, srvLink, srvOut, []byte("welcome"))
+	next[*spawned](t, srvOut)
+	write(srvSrc, []byte("welcome"))
 	if r := next[*received](t, srvOut); len(r.batches) != 1 || string(r.batches[0]) != "hello" {
 		t.Fatalf("server got %q", r.batches)
 	}
-	if r := next[*received](t, cliOut); len(r.batches) != 1 || string(r.batches[0]) != "welcome" {
-		t.Fatalf("client got %q", r.batches)
+	if d := collect(t, cliOut, 1); len(d.inbounds) != 1 || string(d.batches[0]) != "welcome" {
+		t.Fatalf("client got %q", d.batches)
+	}
+	// Several batches in one Pull are still one datagram each: to the
+	// client's sink, one read each.
+	write(srvSrc, []byte("one"), []byte("two"), []byte("three"))
+	d := collect(t, cliOut, 3)
+	if d.sunk != 3 || d.ends != 3 {
+		t.Fatalf("client sink: %d batches in %d reads; want 3 in 3", d.sunk, d.ends)
+	}
+	for i, want := range []string{"one", "two", "three"} {
+		if string(d.batches[i]) != want {
+			t.Fatalf("client got %q", d.batches)
+		}
 	}
 	// A datagram is one batch, up to the link MTU, then up to the agreed
 	// size; over it, the link fails.
 	big := bytes.Repeat([]byte{7}, int(udpLinkMTU)+1)
-	write(srvOwner, srvLink, srvOut, big[:udpLinkMTU])
-	if r := next[*received](t, cliOut); len(r.batches[0]) != int(udpLinkMTU) {
-		t.Fatalf("client got %d bytes, want %d", len(r.batches[0]), udpLinkMTU)
+	write(srvSrc, big[:udpLinkMTU])
+	if d := collect(t, cliOut, 1); len(d.batches[0]) != int(udpLinkMTU) {
+		t.Fatalf("client got %d bytes, want %d", len(d.batches[0]), udpLinkMTU)
 	}
-	sys.Root.Send(cliOwner, func(ctx actor.Context) {
-		ctx.Send(cliLink, &SetBatchSize{Size: 1000})
-		ctx.Request(cliLink, &Write{Batch: []byte("sync")})
-	})
-	next[*Written](t, cliOut)
-	next[*received](t, srvOut)
-	write(srvOwner, srvLink, srvOut, big[:1000])
-	if r := next[*received](t, cliOut); len(r.batches[0]) != 1000 {
-		t.Fatalf("client got %d bytes, want 1000", len(r.batches[0]))
+	setBatchSize(t, sys, cliLink, cliApplied, 1000)
+	write(srvSrc, big[:1000])
+	if d := collect(t, cliOut, 1); len(d.batches[0]) != 1000 {
+		t.Fatalf("client got %d bytes, want 1000", len(d.batches[0]))
 	}
-	write(srvOwner, srvLink, srvOut, big[:1001])
+	write(srvSrc, big[:1001])
 	if f := failedAndTerminated(t, cliOut, cliLink); !errors.Is(f.Err, codec.ErrBatchTooLarge) {
 		t.Fatalf("Failed: %v", f.Err)
 	}

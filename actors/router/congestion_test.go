@@ -5,37 +5,23 @@ import (
 	"testing"
 	"time"
 
-	"github.com/asynkron/protoactor-go/actor"
-
 	"github.com/gozenoh/zenoh/actors/session"
 	"github.com/gozenoh/zenoh/codec"
 	"github.com/gozenoh/zenoh/internal/actortest"
+	"github.com/gozenoh/zenoh/internal/sessiontest"
 )
 
-// stuckClient is a session whose handler keeps every Received and never
-// releases it: after its link's few buffers it stops reading, like an
-// application that stopped consuming.
-func stuckClient(t *testing.T, sys *actor.ActorSystem, ep string) *actor.PID {
-	t.Helper()
-	opened := make(chan *actor.PID, 1)
-	var kept []*session.Received
-	h := sys.Root.Spawn(actor.PropsFromFunc(func(ctx actor.Context) {
-		switch m := ctx.Message().(type) {
-		case *session.Opened:
-			opened <- m.Session
-		case *session.Received:
-			kept = append(kept, m) // never released
-		}
-	}))
-	startClientWith(t, sys, ep, h)
-	select {
-	case pid := <-opened:
-		return pid
-	case <-time.After(5 * time.Second):
-		t.Fatal("stuck client did not open")
-		return nil
-	}
+// stuckHandler never returns from its first message, until release
+// closes: its session stops reading, like an application that stopped
+// consuming.
+type stuckHandler struct{ release chan struct{} }
+
+func (h stuckHandler) Handle(*codec.NetworkMessage, bool) error {
+	<-h.release
+	return nil
 }
+
+func (stuckHandler) EndRead() error { return nil }
 
 // TestRouterStuckSubscriberDoesNotStallOthers: a subscriber stops
 // reading while a publisher floods it with Block traffic. The flood's
@@ -50,37 +36,32 @@ func TestRouterStuckSubscriberDoesNotStallOthers(t *testing.T) {
 		t.Run(qos.name, func(t *testing.T) {
 			sys := actortest.NewSystem(t)
 			ep := startRouter(t, sys)
-			flooder, stuck := newClient(t, sys, ep), stuckClient(t, sys, ep)
+			release := make(chan struct{})
+			defer close(release)
+			flooder := newClient(t, sys, ep)
+			stuck := connect(t, sys, ep, func(*session.Opened) session.Handler { return stuckHandler{release: release} })
 			pub, sub := newClient(t, sys, ep), newClient(t, sys, ep)
-			sys.Root.Send(stuck, &session.Send{Reliable: true, Msgs: []codec.NetworkMessage{
-				declare(codec.Declaration{Kind: codec.DeclSubscriber, ID: 1, WireExpr: full("flood/**")})}})
+			_ = sessiontest.Send(stuck, declare(codec.Declaration{Kind: codec.DeclSubscriber, ID: 1, WireExpr: full("flood/**")}))
 			sub.send(declare(codec.Declaration{Kind: codec.DeclSubscriber, ID: 1, WireExpr: full("other/**")}))
 
 			// The flood: 20 MiB that the stuck subscriber never reads.
 			msg := codec.NetworkMessage{ID: codec.MidPush, Push: codec.Push{WireExpr: full("flood/x"),
 				QoS: qos.q, Body: codec.Data{Kind: codec.MidPut, Payload: make([]byte, 1024)}}}
-			batch := make([]codec.NetworkMessage, 100)
-			for i := range batch {
-				batch[i] = msg
-			}
 			stop := make(chan struct{})
 			var flooded atomic.Int64
 			floodDone := make(chan struct{})
 			go func() {
 				defer close(floodDone)
-				credits := make(chan struct{}, 4)
-				for i := 0; i < cap(credits); i++ {
-					credits <- struct{}{}
-				}
-				for sent := 0; sent < 20000; sent += len(batch) {
+				for sent := 0; sent < 20000; sent++ {
 					select {
-					case <-credits:
 					case <-stop:
 						return
+					default:
 					}
-					sys.Root.Send(flooder.session, &session.Send{Msgs: batch, Reliable: true,
-						Done: func() { credits <- struct{}{} }})
-					flooded.Add(int64(len(batch)))
+					if flooder.opened.Outbox.Push(&msg, true, stop) != nil {
+						return
+					}
+					flooded.Add(1)
 				}
 			}()
 			defer func() { close(stop); <-floodDone }()

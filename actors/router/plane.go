@@ -113,7 +113,10 @@ func (p *Plane) forward(dests []Dest, key string, m *codec.Push, reliable bool, 
 	for i := range dests {
 		d := &dests[i]
 		if d.Sub != nil {
-			if !d.Sub.Deliver(key, m, reliable, cancel) {
+			// A copy: handing m itself to an interface would move every
+			// caller's Push to the heap, remote destinations included.
+			c := *m
+			if !d.Sub.Deliver(key, &c, reliable, cancel) {
 				dropped++
 			}
 			continue

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -95,6 +96,7 @@ type routerActor struct {
 	waiters    []upstreamWaiter // AwaitUpstream requests not answered yet
 	acks       []func()         // to call once the snapshot is published
 	publishing bool             // a publish message is queued
+	drainMu    sync.Mutex       // ackWhenDrained's counts
 }
 
 func (a *routerActor) Receive(ctx actor.Context) {
@@ -113,16 +115,19 @@ func (a *routerActor) Receive(ctx actor.Context) {
 			a.closeFace(ctx, a.faces[id])
 		}
 	case *control:
-		a.apply(ctx, m.face, m.msgs, nil)
+		busy := a.apply(ctx, m.face, m.msgs, nil)
 		acks := m.acks
-		a.afterPublish(ctx, func() { acks <- struct{}{} })
+		a.ackWhenDrained(ctx, busy, func() { acks <- struct{}{} })
 	case *localOpen:
 		a.openLocal(ctx, m.l)
 		a.afterPublish(ctx, m.done)
 	case *localControl:
+		var busy []*session.Outbox
 		if f := a.faces[m.face]; f != nil && f.local != nil {
-			a.apply(ctx, m.face, m.msgs, m.subs)
+			busy = a.apply(ctx, m.face, m.msgs, m.subs)
 		}
+		a.ackWhenDrained(ctx, busy, m.done)
+	case *drained:
 		a.afterPublish(ctx, m.done)
 	case *localClose:
 		a.closeFace(ctx, a.faces[m.face])
@@ -167,6 +172,52 @@ func (a *routerActor) afterPublish(ctx actor.Context, done func()) {
 
 func (a *routerActor) dirty() bool {
 	return a.t.snap == nil || a.t.subsDirty || len(a.t.dirty) > 0 || a.t.meshDirty
+}
+
+// Parked control messages above parkHigh bytes in a destination's outbox
+// hold back the face that sent what was routed there, until they are down
+// to parkLow: its acknowledgement waits (a remote face's reader then
+// stops handing over control messages, and reading, after a few
+// batches). Replies forwarded between routers thus flow at the pace of
+// the slowest link instead of piling up.
+const (
+	parkHigh = 4 << 20
+	parkLow  = 1 << 20
+)
+
+// drained is an acknowledgement released once busy outboxes drained.
+type drained struct{ done func() }
+
+// IgnoreDeadLetterLogging: it may reach a stopping router.
+func (*drained) IgnoreDeadLetterLogging() {}
+
+// ackWhenDrained calls done after the next publish, and after every
+// outbox in busy has drained.
+func (a *routerActor) ackWhenDrained(ctx actor.Context, busy []*session.Outbox, done func()) {
+	if len(busy) == 0 || done == nil {
+		a.afterPublish(ctx, done)
+		return
+	}
+	left := len(busy)
+	self, sys := a.self, a.system
+	for _, o := range busy {
+		o.OnDrained(parkLow, func() {
+			// Called with o's lock held, once per outbox, maybe on
+			// several goroutines: the last one hands the ack on.
+			if a.countDown(&left) {
+				sys.Root.Send(self, &drained{done: done})
+			}
+		})
+	}
+}
+
+// countDown decrements *n under the router's drain lock and reports
+// whether it reached zero.
+func (a *routerActor) countDown(n *int) bool {
+	a.drainMu.Lock()
+	defer a.drainMu.Unlock()
+	*n--
+	return *n == 0
 }
 
 // publishNow publishes the snapshot (rebuilt if something changed) and
@@ -242,10 +293,12 @@ func (a *routerActor) closeFace(ctx actor.Context, f *faceRef) {
 
 // apply hands a face's control messages to the tables and sends what
 // they decide. subs, when set, holds the handler of each DeclSubscriber.
-func (a *routerActor) apply(ctx actor.Context, face FaceID, msgs []codec.NetworkMessage, subs []Subscriber) {
+// It returns the destination outboxes now holding more than parkHigh
+// parked bytes.
+func (a *routerActor) apply(ctx actor.Context, face FaceID, msgs []codec.NetworkMessage, subs []Subscriber) []*session.Outbox {
 	f := a.faces[face]
 	if f == nil {
-		return // a face of an earlier incarnation, or closed meanwhile
+		return nil // a face of an earlier incarnation, or closed meanwhile
 	}
 	now := time.Now()
 	var outs []Out
@@ -265,10 +318,11 @@ func (a *routerActor) apply(ctx actor.Context, face FaceID, msgs []codec.Network
 		outs = append(outs, o...)
 		declared = declared || m.ID == codec.MidDeclare
 	}
-	a.sendOuts(ctx, outs)
+	busy := a.sendOuts(ctx, outs)
 	if declared {
 		a.wakeWaiters(ctx)
 	}
+	return busy
 }
 
 // refused logs a message the tables refused: at debug level, except a
@@ -290,8 +344,10 @@ func (a *routerActor) refused(f *faceRef, err error) {
 // sendOuts sends the control messages the tables produced (they own
 // their bytes), one hand-over per destination run: into a remote face's
 // outbox (which parks what finds no room: the router never waits), to a
-// local face's Control actor.
-func (a *routerActor) sendOuts(ctx actor.Context, outs []Out) {
+// local face's Control actor. It returns the outboxes left with more
+// than parkHigh bytes parked.
+func (a *routerActor) sendOuts(ctx actor.Context, outs []Out) []*session.Outbox {
+	var busy []*session.Outbox
 	for i := 0; i < len(outs); {
 		j := i
 		for j < len(outs) && outs[j].Face == outs[i].Face {
@@ -305,12 +361,16 @@ func (a *routerActor) sendOuts(ctx actor.Context, outs []Out) {
 			switch {
 			case dst.out != nil:
 				dst.out.Enqueue(msgs, true)
+				if dst.out.Parked() > parkHigh && !slices.Contains(busy, dst.out) {
+					busy = append(busy, dst.out)
+				}
 			case dst.local != nil && dst.local.cfg.Control != nil:
 				ctx.Send(dst.local.cfg.Control, &Control{Face: dst.id, Msgs: msgs})
 			}
 		}
 		i = j
 	}
+	return busy
 }
 
 type upstreamWaiter struct {

@@ -12,24 +12,28 @@ import (
 	"github.com/gozenoh/zenoh/codec"
 	"github.com/gozenoh/zenoh/hlc"
 	"github.com/gozenoh/zenoh/internal/actortest"
+	"github.com/gozenoh/zenoh/internal/sessiontest"
 )
 
-// client is a Go session to the router with a probe that decodes (and
-// copies) every network message it receives.
+// client is a Go session to the router whose handler copies every
+// network message it receives to msgs.
 type client struct {
-	sys     *actor.ActorSystem
-	session *actor.PID
-	msgs    chan any
+	sys    *actor.ActorSystem
+	opened *session.Opened
+	msgs   chan any
 }
 
-func copyMsg(m *codec.NetworkMessage) codec.NetworkMessage {
-	b := codec.AppendNetwork(nil, m)
-	var c codec.NetworkMessage
-	if _, err := codec.DecodeNetwork(b, &c); err != nil {
-		panic(err)
-	}
-	return c
+// msgHandler copies every message to out.
+type msgHandler struct{ out chan any }
+
+func (h msgHandler) Handle(m *codec.NetworkMessage, _ bool) error {
+	h.out <- sessiontest.Copy(m)
+	return nil
 }
+
+func (msgHandler) EndRead() error { return nil }
+
+func copyMsg(m *codec.NetworkMessage) codec.NetworkMessage { return sessiontest.Copy(m) }
 
 func startRouter(t *testing.T, sys *actor.ActorSystem) string {
 	t.Helper()
@@ -44,20 +48,23 @@ func startRouterTB(t testing.TB, sys *actor.ActorSystem) string {
 // startRouterWith starts a router (router actor and session manager
 // listening on loopback) and returns its endpoint; tweak adjusts its
 // configuration.
-func startRouterWith(t testing.TB, sys *actor.ActorSystem, tweak func(*ActorConfig)) string {
+func startRouterWith(t testing.TB, sys *actor.ActorSystem, tweak func(*ActorConfig, *PlaneConfig)) string {
 	t.Helper()
 	rcfg := ActorConfig{Tables: DefaultConfig(), Logger: actortest.Logger(), TickEvery: 20 * time.Millisecond}
 	rcfg.Tables.ZID = actortest.NewZID(t)
 	rcfg.Tables.QueryTimeout = 500 * time.Millisecond
+	pcfg := PlaneConfig{Logger: actortest.Logger()}
 	if tweak != nil {
-		tweak(&rcfg)
+		tweak(&rcfg, &pcfg)
 	}
+	rcfg.Plane = NewPlane(sys, pcfg)
 	zid := rcfg.Tables.ZID
 	rprops, err := Props(rcfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	rpid := sys.Root.Spawn(rprops)
+	rcfg.Plane.SetRouter(rpid)
 	ep, _ := link.ParseEndpoint("tcp/127.0.0.1:0")
 	cfg := session.ManagerConfig{Session: session.DefaultConfig(), Handler: rpid, Logger: actortest.Logger(),
 		Listen: []link.Endpoint{ep}}
@@ -67,6 +74,7 @@ func startRouterWith(t testing.TB, sys *actor.ActorSystem, tweak func(*ActorConf
 		t.Fatal(err)
 	}
 	mgr := sys.Root.Spawn(props)
+	rcfg.Plane.SetManager(mgr)
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) {
 		res, err := sys.Root.RequestFuture(mgr, &session.GetListening{}, time.Second).Result()
@@ -79,37 +87,26 @@ func startRouterWith(t testing.TB, sys *actor.ActorSystem, tweak func(*ActorConf
 	return ""
 }
 
+// connect opens a client session to ep whose messages go to the handler
+// h makes; it returns the session's Opened.
+func connect(t testing.TB, sys *actor.ActorSystem, ep string, h func(o *session.Opened) session.Handler) *session.Opened {
+	t.Helper()
+	p := sessiontest.New(t, sys, sessiontest.Options{Handler: func(o *session.Opened, _ chan<- any) session.Handler {
+		return h(o)
+	}})
+	startClientWith(t, sys, ep, p.PID)
+	return actortest.Next[*session.Opened](t, p.Events, 5*time.Second)
+}
+
 func newClient(t *testing.T, sys *actor.ActorSystem, ep string) *client {
 	t.Helper()
 	c := &client{sys: sys, msgs: make(chan any, 1024)}
-	var br codec.BatchReader
-	var nm codec.NetworkMessage
-	probe := sys.Root.Spawn(actor.PropsFromFunc(func(ctx actor.Context) {
-		switch m := ctx.Message().(type) {
-		case *session.Opened:
-			c.msgs <- m
-		case *session.Received:
-			for _, f := range m.Frames {
-				br.ResetFrame(f.Payload)
-				for br.NextNetwork(&nm) {
-					c.msgs <- copyMsg(&nm)
-				}
-			}
-			for _, w := range m.Whole {
-				if _, err := codec.DecodeNetwork(w.Msg, &nm); err == nil {
-					c.msgs <- copyMsg(&nm)
-				}
-			}
-			m.Release()
-		}
-	}))
-	startClientWith(t, sys, ep, probe)
-	c.session = actortest.Next[*session.Opened](t, c.msgs, 5*time.Second).Session
+	c.opened = connect(t, sys, ep, func(*session.Opened) session.Handler { return msgHandler{out: c.msgs} })
 	return c
 }
 
 func (c *client) send(msgs ...codec.NetworkMessage) {
-	c.sys.Root.Send(c.session, &session.Send{Msgs: msgs, Reliable: true})
+	_ = sessiontest.Send(c.opened, msgs...)
 }
 
 // expect waits for a network message matching pred, dropping others.
@@ -260,8 +257,8 @@ func TestRouterTimestampsPuts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ep := startRouterWith(t, sys, func(c *ActorConfig) {
-		c.Tables.ZID, c.Timestamping, c.Clock = zid, true, clock
+	ep := startRouterWith(t, sys, func(c *ActorConfig, p *PlaneConfig) {
+		c.Tables.ZID, p.Timestamping, p.Clock = zid, true, clock
 	})
 	pub, sub := newClient(t, sys, ep), newClient(t, sys, ep)
 	sub.send(declare(codec.Declaration{Kind: codec.DeclSubscriber, ID: 1, WireExpr: full("demo/**")}))

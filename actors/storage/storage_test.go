@@ -37,6 +37,24 @@ func loggedNode(t *testing.T) (*actor.ActorSystem, *actors.Node, *slog.Logger, *
 	return sys, n, logger, logs
 }
 
+// localPublisher opens a local face on n and returns a function that
+// publishes a Put (Block) on a key through it.
+func localPublisher(t *testing.T, n *actors.Node) func(key string) {
+	t.Helper()
+	l := n.Plane.OpenLocal(router.LocalConfig{ZID: n.ZID})
+	t.Cleanup(func() { l.Close(0) })
+	if err := l.Sync(5 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	return func(key string) {
+		p := codec.Push{WireExpr: codec.WireExpr{Suffix: []byte(key), Mapping: true}, QoS: codec.DefaultQoS | codec.QoSBlock,
+			Body: codec.Data{Kind: codec.MidPut, Payload: []byte("v")}}
+		if err := l.Publish(&p, true, nil); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
 // awaitCond waits until cond holds, polling (the counters have no event).
 func awaitCond(t *testing.T, what string, cond func() bool) {
 	t.Helper()
@@ -60,14 +78,14 @@ func TestStorageWriteFailure(t *testing.T) {
 	var failing atomic.Bool
 	dirA, dirB := t.TempDir(), t.TempDir()
 	cfgs := []Config{
-		{Name: "a", KeyExpr: "fa/**", Store: Options{Dir: dirA}, Router: n.Router, Clock: n.Clock, ZID: n.ZID, Logger: logger,
+		{Name: "a", KeyExpr: "fa/**", Store: Options{Dir: dirA}, Plane: n.Plane, Clock: n.Clock, ZID: n.ZID, Logger: logger,
 			Fault: func() error {
 				if failing.Load() {
 					return errors.New("injected: no space left on device")
 				}
 				return nil
 			}},
-		{Name: "b", KeyExpr: "fb/**", Store: Options{Dir: dirB}, Router: n.Router, Clock: n.Clock, ZID: n.ZID, Logger: logger},
+		{Name: "b", KeyExpr: "fb/**", Store: Options{Dir: dirB}, Plane: n.Plane, Clock: n.Clock, ZID: n.ZID, Logger: logger},
 	}
 	for i := range cfgs {
 		cfgs[i].Stats = &Stats{}
@@ -85,16 +103,7 @@ func TestStorageWriteFailure(t *testing.T) {
 	}
 	first := running()["a"]
 
-	res, err := sys.Root.RequestFuture(n.Router, &router.OpenLocal{PID: sys.Root.Spawn(actor.PropsFromFunc(func(actor.Context) {})), ZID: n.ZID}, time.Second).Result()
-	if err != nil {
-		t.Fatal(err)
-	}
-	face := res.(*router.LocalOpened).Face
-	put := func(key string) {
-		sys.Root.Send(n.Router, &router.LocalSend{Face: face, Reliable: true, Msgs: []codec.NetworkMessage{{ID: codec.MidPush,
-			Push: codec.Push{WireExpr: codec.WireExpr{Suffix: []byte(key), Mapping: true}, QoS: codec.DefaultQoS,
-				Body: codec.Data{Kind: codec.MidPut, Payload: []byte("v")}}}}})
-	}
+	put := localPublisher(t, n)
 	a, b := cfgs[0].Stats, cfgs[1].Stats
 	put("fa/1")
 	put("fb/1")
@@ -143,8 +152,8 @@ func TestStorageCorruptDirectory(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfgs := []Config{
-		{Name: "bad", KeyExpr: "cb/**", Store: Options{Dir: bad}, Router: n.Router, Clock: n.Clock, ZID: n.ZID, Logger: logger, Stats: &Stats{}},
-		{Name: "good", KeyExpr: "cg/**", Store: Options{InMemory: true}, Router: n.Router, Clock: n.Clock, ZID: n.ZID, Logger: logger, Stats: &Stats{}},
+		{Name: "bad", KeyExpr: "cb/**", Store: Options{Dir: bad}, Plane: n.Plane, Clock: n.Clock, ZID: n.ZID, Logger: logger, Stats: &Stats{}},
+		{Name: "good", KeyExpr: "cg/**", Store: Options{InMemory: true}, Plane: n.Plane, Clock: n.Clock, ZID: n.ZID, Logger: logger, Stats: &Stats{}},
 	}
 	sup := sys.Root.Spawn(SupervisorProps(SupervisorConfig{Storages: cfgs, Logger: logger, MinBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond}))
 	defer sys.Root.Stop(sup)
@@ -152,14 +161,7 @@ func TestStorageCorruptDirectory(t *testing.T) {
 		res, err := sys.Root.RequestFuture(sup, &ListRunning{}, time.Second).Result()
 		return err == nil && res.(*Running).PIDs["good"] != nil
 	})
-	res, err := sys.Root.RequestFuture(n.Router, &router.OpenLocal{PID: sys.Root.Spawn(actor.PropsFromFunc(func(actor.Context) {})), ZID: n.ZID}, time.Second).Result()
-	if err != nil {
-		t.Fatal(err)
-	}
-	face := res.(*router.LocalOpened).Face
-	sys.Root.Send(n.Router, &router.LocalSend{Face: face, Reliable: true, Msgs: []codec.NetworkMessage{{ID: codec.MidPush,
-		Push: codec.Push{WireExpr: codec.WireExpr{Suffix: []byte("cg/x"), Mapping: true}, QoS: codec.DefaultQoS,
-			Body: codec.Data{Kind: codec.MidPut, Payload: []byte("v")}}}}})
+	localPublisher(t, n)("cg/x")
 	awaitCond(t, "cg/x stored", func() bool { return cfgs[1].Stats.Stored.Load() == 1 })
 	awaitCond(t, "three failed openings", func() bool {
 		return strings.Count(logs.String(), "cannot open the store") >= 3

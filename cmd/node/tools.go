@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -100,16 +101,43 @@ var tools = map[string]*tool{
 			count := fs.Int("n", 0, "`number` of samples to print before exiting (0: until a signal)")
 			check := checkKeyCount(key, count)
 			return check, func(ctx context.Context, s *zenoh.Session, stdout, stderr io.Writer) error {
-				sub, err := s.DeclareSubscriber(*key, zenoh.FifoChannel(1024))
+				// Printed from the callback, as zenoh's z_sub does: one at
+				// a time, in order, holding back the sender while stdout
+				// blocks rather than dropping.
+				done := make(chan error, 1)
+				var printed atomic.Int64
+				finish := func(err error) {
+					select {
+					case done <- err:
+					default:
+					}
+				}
+				sub, err := s.DeclareSubscriber(*key, zenoh.Callback(func(smp zenoh.Sample) {
+					if *count > 0 && printed.Load() >= int64(*count) {
+						return
+					}
+					if _, err := fmt.Fprintf(stdout, ">> [Subscriber] Received %s ('%s': '%s')\n",
+						smp.Kind, smp.KeyExpr, smp.Payload); err != nil {
+						finish(err)
+						return
+					}
+					if n := printed.Add(1); *count > 0 && n == int64(*count) {
+						finish(nil)
+					}
+				}))
 				if err != nil {
 					return err
 				}
 				fmt.Fprintf(stderr, "Declared Subscriber on '%s'\n", *key)
-				return printSamples(ctx, sub.Chan(), *count, func(smp zenoh.Sample) error {
-					_, err := fmt.Fprintf(stdout, ">> [Subscriber] Received %s ('%s': '%s')\n",
-						smp.Kind, smp.KeyExpr, smp.Payload)
-					return err
-				})
+				select {
+				case <-ctx.Done():
+				case err = <-done:
+				}
+				_ = sub.Undeclare()
+				if d := sub.Dropped(); d > 0 {
+					fmt.Fprintf(stderr, "%d samples dropped: they came faster than they could be printed\n", d)
+				}
+				return err
 			}
 		},
 	},

@@ -4,7 +4,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/gozenoh/zenoh/actors/router"
 	"github.com/gozenoh/zenoh/codec"
 )
 
@@ -24,22 +23,17 @@ func TestSubscriberLeavesUnderLoad(t *testing.T) {
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)
-	go func() { // flood, one batch in flight at a time
+	go func() { // flood
 		defer wg.Done()
-		msgs := make([]codec.NetworkMessage, 256)
-		for i := range msgs {
-			msgs[i] = codec.NetworkMessage{ID: codec.MidPush, Push: codec.Push{WireExpr: wire("load/x"),
-				QoS: codec.DefaultQoS, Body: codec.Data{Kind: codec.MidPut, Payload: make([]byte, 512)}}}
-		}
-		done := make(chan struct{}, 1)
+		p := codec.Push{WireExpr: wire("load/x"), QoS: codec.DefaultQoS, Body: codec.Data{Kind: codec.MidPut,
+			Payload: make([]byte, 512)}}
 		for {
-			pc.sys.Root.Send(pc.Router, &router.LocalSend{Face: pub.face, Msgs: msgs, Reliable: true,
-				Done: func() { done <- struct{}{} }})
 			select {
-			case <-done:
 			case <-stop:
 				return
+			default:
 			}
+			_ = pub.face.Publish(&p, true, nil)
 		}
 	}()
 	// Let the flood reach the subscriber, then kill it mid-stream.

@@ -12,9 +12,9 @@ import (
 	"github.com/gozenoh/zenoh/actors"
 	"github.com/gozenoh/zenoh/actors/link"
 	"github.com/gozenoh/zenoh/actors/router"
-	"github.com/gozenoh/zenoh/actors/session"
 	"github.com/gozenoh/zenoh/codec"
 	"github.com/gozenoh/zenoh/internal/actortest"
+	"github.com/gozenoh/zenoh/internal/sessiontest"
 )
 
 const wait = 10 * time.Second
@@ -88,50 +88,62 @@ func (n *node) waitSessions(t *testing.T, want int) {
 	}
 }
 
-// local is an in-process session of a node: what the router sends it
-// arrives, copied, on msgs.
+// local is an in-process session of a node: what is routed to it
+// arrives, copied, on msgs (publications through its subscribers,
+// control messages through its Control actor).
 type local struct {
 	n    *node
-	face router.FaceID
+	face *router.Local
 	msgs chan codec.NetworkMessage
 	next uint32
 }
 
-func copyMsg(m *codec.NetworkMessage) codec.NetworkMessage {
-	b := codec.AppendNetwork(nil, m)
-	var c codec.NetworkMessage
-	if _, err := codec.DecodeNetwork(b, &c); err != nil {
-		panic(err)
-	}
-	return c
-}
+func copyMsg(m *codec.NetworkMessage) codec.NetworkMessage { return sessiontest.Copy(m) }
 
 func (n *node) local(t *testing.T) *local {
 	t.Helper()
 	l := &local{n: n, msgs: make(chan codec.NetworkMessage, 65536)}
 	pid := n.sys.Root.Spawn(actor.PropsFromFunc(func(ctx actor.Context) {
-		if s, ok := ctx.Message().(*session.Send); ok {
-			for i := range s.Msgs {
-				l.msgs <- copyMsg(&s.Msgs[i])
-			}
-			for i := range s.Pushes {
-				l.msgs <- copyMsg(&codec.NetworkMessage{ID: codec.MidPush, Push: s.Pushes[i]})
-			}
-			if s.Done != nil {
-				s.Done()
+		if c, ok := ctx.Message().(*router.Control); ok {
+			for i := range c.Msgs {
+				l.msgs <- copyMsg(&c.Msgs[i])
 			}
 		}
 	}))
-	res, err := n.sys.Root.RequestFuture(n.Router, &router.OpenLocal{PID: pid, ZID: n.ZID}, wait).Result()
-	if err != nil {
+	l.face = n.Plane.OpenLocal(router.LocalConfig{ZID: n.ZID, Control: pid})
+	if err := l.face.Sync(wait); err != nil {
 		t.Fatal(err)
 	}
-	l.face = res.(*router.LocalOpened).Face
 	return l
 }
 
+// localSub copies the publications routed to a local's subscriber.
+type localSub struct{ l *local }
+
+func (s localSub) Deliver(key string, p *codec.Push, _ bool, _ <-chan struct{}) bool {
+	c := *p
+	c.WireExpr = wire(key)
+	s.l.msgs <- copyMsg(&codec.NetworkMessage{ID: codec.MidPush, Push: c})
+	return true
+}
+
+// send publishes Pushes and sends everything else to the router.
 func (l *local) send(ms ...codec.NetworkMessage) {
-	l.n.sys.Root.Send(l.n.Router, &router.LocalSend{Face: l.face, Msgs: ms, Reliable: true})
+	for i := range ms {
+		m := &ms[i]
+		switch m.ID {
+		case codec.MidPush:
+			_ = l.face.Publish(&m.Push, true, nil)
+		case codec.MidDeclare:
+			var sub router.Subscriber
+			if m.Declare.Body.Kind == codec.DeclSubscriber {
+				sub = localSub{l: l}
+			}
+			_ = l.face.Declare(m.Declare.Body, sub)
+		default:
+			_ = l.face.Send(*m)
+		}
+	}
 }
 
 func wire(key string) codec.WireExpr { return codec.WireExpr{Suffix: []byte(key), Mapping: true} }

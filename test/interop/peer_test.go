@@ -6,12 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/asynkron/protoactor-go/actor"
-
 	"github.com/gozenoh/zenoh/actors"
 	"github.com/gozenoh/zenoh/actors/link"
 	"github.com/gozenoh/zenoh/actors/router"
-	"github.com/gozenoh/zenoh/actors/session"
 	"github.com/gozenoh/zenoh/codec"
 	"github.com/gozenoh/zenoh/internal/actortest"
 )
@@ -44,58 +41,40 @@ func goPeerNode(t *testing.T, mode codec.WhatAmI, listen string, connect ...stri
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := &goLocal{sys: sys, router: n.Router, pushes: make(chan codec.Push, 1024)}
-	pid := sys.Root.Spawn(actor.PropsFromFunc(func(ctx actor.Context) {
-		if s, ok := ctx.Message().(*session.Send); ok {
-			keep := func(p codec.Push) {
-				p.Body.Payload = append([]byte(nil), p.Body.Payload...)
-				p.WireExpr.Suffix = append([]byte(nil), p.WireExpr.Suffix...)
-				select {
-				case l.pushes <- p:
-				default:
-				}
-			}
-			for i := range s.Msgs {
-				if m := &s.Msgs[i]; m.ID == codec.MidPush {
-					keep(m.Push)
-				}
-			}
-			for _, p := range s.Pushes {
-				keep(p)
-			}
-			if s.Done != nil {
-				s.Done()
-			}
-		}
-	}))
-	res, err := sys.Root.RequestFuture(n.Router, &router.OpenLocal{PID: pid, ZID: n.ZID}, 5*time.Second).Result()
-	if err != nil {
+	l := &goLocal{pushes: make(chan codec.Push, 1024)}
+	l.face = n.Plane.OpenLocal(router.LocalConfig{ZID: n.ZID})
+	if err := l.face.Sync(5 * time.Second); err != nil {
 		t.Fatal(err)
 	}
-	l.face = res.(*router.LocalOpened).Face
 	return l, n
 }
 
 type goLocal struct {
-	sys    *actor.ActorSystem
-	router *actor.PID
-	face   router.FaceID
+	face   *router.Local
 	pushes chan codec.Push
 }
 
-func (l *goLocal) send(m codec.NetworkMessage) {
-	l.sys.Root.Send(l.router, &router.LocalSend{Face: l.face, Msgs: []codec.NetworkMessage{m}, Reliable: true})
+// Deliver keeps a copy of each publication routed to the subscriber.
+func (l *goLocal) Deliver(key string, p *codec.Push, _ bool, _ <-chan struct{}) bool {
+	c := *p
+	c.Body.Payload = append([]byte(nil), p.Body.Payload...)
+	c.WireExpr = codec.WireExpr{Suffix: []byte(key), Mapping: true}
+	select {
+	case l.pushes <- c:
+	default:
+	}
+	return true
 }
 
 func (l *goLocal) subscribe(key string) {
-	l.send(codec.NetworkMessage{ID: codec.MidDeclare, Declare: codec.Declare{QoS: codec.DefaultQoS,
-		Body: codec.Declaration{Kind: codec.DeclSubscriber, ID: 1, WireExpr: codec.WireExpr{Suffix: []byte(key), Mapping: true}}}})
+	_ = l.face.Declare(codec.Declaration{Kind: codec.DeclSubscriber, ID: 1,
+		WireExpr: codec.WireExpr{Suffix: []byte(key), Mapping: true}}, l)
 }
 
 func (l *goLocal) publish(kind byte, key, value string) {
-	l.send(codec.NetworkMessage{ID: codec.MidPush, Push: codec.Push{QoS: codec.DefaultQoS,
-		WireExpr: codec.WireExpr{Suffix: []byte(key), Mapping: true},
-		Body:     codec.Data{Kind: kind, Payload: []byte(value)}}})
+	p := codec.Push{QoS: codec.DefaultQoS, WireExpr: codec.WireExpr{Suffix: []byte(key), Mapping: true},
+		Body: codec.Data{Kind: kind, Payload: []byte(value)}}
+	_ = l.face.Publish(&p, true, nil)
 }
 
 // awaitPush waits for a Push whose payload has the given prefix.

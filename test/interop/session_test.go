@@ -28,33 +28,27 @@ func newEvents(sys *actor.ActorSystem) *events {
 	e := &events{ch: make(chan any, 1024)}
 	e.pid = sys.Root.Spawn(actor.PropsFromFunc(func(ctx actor.Context) {
 		switch m := ctx.Message().(type) {
-		case *session.Received:
-			var payloads [][]byte
-			var br codec.BatchReader
-			var nm codec.NetworkMessage
-			for _, f := range m.Frames {
-				br.ResetFrame(f.Payload)
-				for br.NextNetwork(&nm) {
-					if nm.ID == codec.MidPush {
-						payloads = append(payloads, bytes.Clone(nm.Push.Body.Payload))
-					}
-				}
-			}
-			for _, w := range m.Whole {
-				if _, err := codec.DecodeNetwork(w.Msg, &nm); err == nil && nm.ID == codec.MidPush {
-					payloads = append(payloads, bytes.Clone(nm.Push.Body.Payload))
-				}
-			}
-			m.Release()
-			for _, p := range payloads {
-				e.ch <- pushed(p)
-			}
-		case *session.Opened, *session.Closed:
+		case *session.Opened:
+			ctx.Send(m.Session, &session.Admit{Handler: pushHandler{ch: e.ch}})
+			e.ch <- m
+		case *session.Closed:
 			e.ch <- m
 		}
 	}))
 	return e
 }
+
+// pushHandler reports the payload of every Push a session receives.
+type pushHandler struct{ ch chan any }
+
+func (h pushHandler) Handle(m *codec.NetworkMessage, _ bool) error {
+	if m.ID == codec.MidPush {
+		h.ch <- pushed(bytes.Clone(m.Push.Body.Payload))
+	}
+	return nil
+}
+
+func (pushHandler) EndRead() error { return nil }
 
 type pushed []byte
 
@@ -207,7 +201,7 @@ func TestPicoBatch2048FragmentsFromUs(t *testing.T) {
 		t.Skip("ZPICO_DEFAULT is not set (the CMake-default pico build from setup-pico.sh)")
 	}
 	addr := freePort(t)
-	sys, ev, _ := goNode(t, codec.Router, "tcp/"+addr, "")
+	_, ev, _ := goNode(t, codec.Router, "tcp/"+addr, "")
 	waitListening(t, addr)
 	relay := newCodecRelay(t, addr)
 	defer relay.check(t)
@@ -222,7 +216,7 @@ func TestPicoBatch2048FragmentsFromUs(t *testing.T) {
 	// prints the sample (it drops data that arrives before its Declare).
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		sys.Root.Send(o.Session, &session.Send{Msgs: []codec.NetworkMessage{msg}, Reliable: true})
+		_ = o.Outbox.Push(&msg, true, nil)
 		select {
 		case l := <-sub.lines:
 			if strings.Contains(l, "Received") {

@@ -91,13 +91,15 @@ func goRouterPIDs(t *testing.T, addr string, c *sessionCounter) (*actor.ActorSys
 	sys := actortest.NewSystem(t)
 	logger := actortest.Logger()
 	zid := actortest.NewZID(t)
-	rcfg := router.ActorConfig{Tables: router.DefaultConfig(), Logger: logger}
+	plane := router.NewPlane(sys, router.PlaneConfig{Logger: logger})
+	rcfg := router.ActorConfig{Tables: router.DefaultConfig(), Plane: plane, Logger: logger}
 	rcfg.Tables.ZID = zid
 	rprops, err := router.Props(rcfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	rpid := sys.Root.Spawn(rprops)
+	plane.SetRouter(rpid)
 	handler := rpid
 	if c != nil {
 		handler = sys.Root.Spawn(c.props(rpid))

@@ -1,0 +1,139 @@
+package zenoh
+
+import (
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gozenoh/zenoh/actors/link"
+	"github.com/gozenoh/zenoh/actors/session"
+	"github.com/gozenoh/zenoh/codec"
+	"github.com/gozenoh/zenoh/internal/actortest"
+	"github.com/gozenoh/zenoh/internal/sessiontest"
+)
+
+// rawCounter is a session handler that counts the Pushes it receives
+// and allocates nothing doing so.
+type rawCounter struct{ n *atomic.Int64 }
+
+func (c rawCounter) Handle(m *codec.NetworkMessage, _ bool) error {
+	if m.ID == codec.MidPush {
+		c.n.Add(1)
+	}
+	return nil
+}
+
+func (rawCounter) EndRead() error { return nil }
+
+// rawSubscriber connects a bare session (no router, no API: nothing on
+// its side allocates per message) to s as a peer, declares a subscriber
+// on key through it, and returns its count of Pushes received.
+func rawSubscriber(tb testing.TB, s *Session, key string) *atomic.Int64 {
+	tb.Helper()
+	sys := actortest.NewSystem(tb)
+	var n atomic.Int64
+	p := sessiontest.New(tb, sys, sessiontest.Options{Handler: func(*session.Opened, chan<- any) session.Handler {
+		return rawCounter{n: &n}
+	}})
+	ep, err := link.ParseEndpoint(locatorOf(tb, s))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cfg := session.ManagerConfig{Session: session.DefaultConfig(), Handler: p.PID, Logger: actortest.Logger(),
+		Connect: []link.Endpoint{ep}}
+	cfg.Session.ZID, cfg.Session.WhatAmI = actortest.NewZID(tb), codec.Peer
+	props, err := session.ManagerProps(cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	mgr := sys.Root.Spawn(props)
+	tb.Cleanup(func() { _ = sys.Root.StopFuture(mgr).Wait() })
+	o := actortest.Next[*session.Opened](tb, p.Events, testWait)
+	decl := codec.NetworkMessage{ID: codec.MidDeclare, Declare: codec.Declare{QoS: codec.DefaultQoS,
+		Body: codec.Declaration{Kind: codec.DeclSubscriber, ID: 1, WireExpr: wire(key)}}}
+	if err := sessiontest.Send(o, decl); err != nil {
+		tb.Fatal(err)
+	}
+	return &n
+}
+
+// awaitCount publishes on pub until the raw subscriber has counted a
+// Push (its declaration has reached the publisher's node).
+func awaitCount(tb testing.TB, pub *Publisher, n *atomic.Int64) {
+	tb.Helper()
+	deadline := time.Now().Add(testWait)
+	for n.Load() == 0 {
+		if err := pub.Put([]byte("probe")); err != nil {
+			tb.Fatal(err)
+		}
+		if time.Now().After(deadline) {
+			tb.Fatal("the raw subscriber never received a Push")
+		}
+		<-time.After(5 * time.Millisecond) // the declaration travels; no event to wait on here
+	}
+}
+
+// TestPublisherPutNoAllocs: Publisher.Put without options allocates
+// nothing: the key is validated and the route cached once, the payload is
+// encoded straight into the destination session's batches.
+func TestPublisherPutNoAllocs(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Listen = []string{"tcp/127.0.0.1:0"}
+	s := openTest(t, cfg)
+	n := rawSubscriber(t, s, "alloc/**")
+	pub, err := s.DeclarePublisher("alloc/x", WithCongestionControl(CongestionControlBlock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	awaitCount(t, pub, n)
+	payload := make([]byte, 64)
+	allocs := testing.AllocsPerRun(10000, func() {
+		if err := pub.Put(payload); err != nil {
+			t.Fatal(err)
+		}
+	})
+	// Allocations anywhere in the process count (AllocsPerRun reads the
+	// global statistics): the receiving side and the timers of the
+	// node may add a few over 10,000 runs.
+	if allocs > 0.01 {
+		t.Fatalf("%v allocations per Put", allocs)
+	}
+}
+
+// BenchmarkPublisherPut: Publisher.Put (Block) to a peer over loopback
+// TCP whose raw session counts; every message is waited for.
+func BenchmarkPublisherPut(b *testing.B) {
+	for _, size := range []int{8, 1024} {
+		b.Run(fmt.Sprintf("%dB", size), func(b *testing.B) {
+			cfg := DefaultConfig()
+			cfg.Listen = []string{"tcp/127.0.0.1:0"}
+			cfg.Logger = actortest.Logger()
+			s := openTest(b, cfg)
+			n := rawSubscriber(b, s, "bench/**")
+			pub, err := s.DeclarePublisher("bench/x", WithCongestionControl(CongestionControlBlock))
+			if err != nil {
+				b.Fatal(err)
+			}
+			awaitCount(b, pub, n)
+			payload := make([]byte, size)
+			base := n.Load()
+			b.ReportAllocs()
+			b.SetBytes(int64(size))
+			b.ResetTimer()
+			for range b.N {
+				if err := pub.Put(payload); err != nil {
+					b.Fatal(err)
+				}
+			}
+			for deadline := time.Now().Add(time.Minute); n.Load()-base < int64(b.N); {
+				if time.Now().After(deadline) {
+					b.Fatalf("received %d of %d", n.Load()-base, b.N)
+				}
+				<-time.After(time.Millisecond) // counting has no event; poll briefly
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+		})
+	}
+}
