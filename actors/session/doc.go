@@ -12,13 +12,21 @@
 //     outgoing link drives InitSyn, InitAck, OpenSyn, OpenAck. Both end
 //     with an Established: batch size, resolution, QoS, patch level,
 //     leases and initial sequence numbers.
-//   - RX (rx.go): sequence-number acceptance per channel (8 priorities ×
-//     reliable and best effort) and fragment reassembly under a memory cap.
-//   - TX (tx.go): per-priority queues that pack network messages into one
-//     Frame per batch, number Frames and Fragments, and fragment messages
-//     larger than a batch. The writer pulls a batch whenever it is idle,
-//     so batching happens only while the link is busy and no timer adds
-//     latency.
+//   - RX (rx.go, walker.go): the Walker takes the batches of the data
+//     phase, applies the sequence-number window of each channel (8
+//     priorities × reliable and best effort), reassembles fragments under
+//     a memory cap, and hands every network message, decoded once and in
+//     place, to a Handler.
+//   - TX (tx.go, outbox.go): the Outbox is the session's send stage. Any
+//     goroutine pushes network messages into it; they are encoded at once
+//     into per-priority batches (one Frame per batch, Fragments for what
+//     does not fit) that the link's writer pulls, several per system
+//     call. Batching happens only while the link is busy: an idle writer
+//     is woken at once, and a publisher finding the link quiet writes
+//     itself. Congestion control is zenoh's: Drop waits at most
+//     wait_before_drop, Block up to wait_before_close, after which the peer
+//     is unresponsive; the router's control messages are parked, never
+//     waited for.
 //   - Lease (lease.go): a KeepAlive after a quarter of the lease without
 //     sending; the link is dead after the peer's lease without receiving.
 //
@@ -28,12 +36,12 @@
 // # Actors
 //
 //   - The session actor (session.go, Props) spawns its link (package link)
-//     as a child, runs the handshake as opener or acceptor, then moves
-//     batches: every read of the link arrives as one link.Inbound, whose
-//     accepted Frames and reassembled messages go to the Handler as one
-//     Received (still encoded, aliasing the link's buffer until Release).
-//     Send carries network messages the other way; under Block congestion
-//     control a full queue parks them until the writer frees room.
+//     as a child, runs the handshake as opener or acceptor, reports Opened
+//     (with its Outbox) and waits for Admit, which names the Handler of
+//     its messages (the router's face). It then walks what came with the
+//     end of the handshake and switches its link's reader to the Walker:
+//     from then on data never crosses the actor, which keeps the lease,
+//     the keep-alives, the close and the supervision of its link.
 //   - The Manager (manager.go, ManagerProps) is a node's session
 //     supervisor: it spawns a listener per listen endpoint and a dialer per
 //     connect endpoint, a session per accepted connection (bounded by

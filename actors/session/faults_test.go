@@ -141,6 +141,23 @@ func TestSilentPeerExpires(t *testing.T) {
 	}
 }
 
+// TestKeepAliveSent: a node that has nothing to send keeps a silent
+// peer's lease with KeepAlives, a quarter of the shorter lease apart
+// (spec 6.5).
+func TestKeepAliveSent(t *testing.T) {
+	sys := newSystem(t)
+	a := startNode(t, sys, codec.Router, []string{"tcp/127.0.0.1:0"}, nil, nil)
+	p := dialRaw(t, a.listening(t, sys, 1)[0].Addr)
+	p.handshake(4 * time.Second) // KeepAlives every second; expiry after 4 s
+	wait(t, a.events, 2*time.Second, func(*Opened) bool { return true })
+	for i := range 2 {
+		m, err := p.recv(2 * time.Second)
+		if err != nil || m.ID != codec.MidKeepAlive {
+			t.Fatalf("batch %d: %v, id %#x; want a KeepAlive", i, err, m.ID)
+		}
+	}
+}
+
 // TestKillLinkReconnects: killing the link actor mid-traffic ends the
 // session on both sides (Closed fires) and the dialer opens a new one.
 func TestKillLinkReconnects(t *testing.T) {
@@ -150,19 +167,23 @@ func TestKillLinkReconnects(t *testing.T) {
 	wait(t, a.events, 5*time.Second, func(*Opened) bool { return true })
 	ob := wait(t, b.events, 5*time.Second, func(*Opened) bool { return true })
 
-	// Traffic while the link dies.
-	stop := make(chan struct{})
-	defer close(stop)
+	// Traffic while the link dies: a message a millisecond, until the
+	// test ends (the goroutine is waited for). Errors are expected once
+	// the link is gone; cancel ends a wait for room then.
+	stop, stopped := make(chan struct{}), make(chan struct{})
+	defer func() { close(stop); <-stopped }()
 	go func() {
-		msg := []codec.NetworkMessage{pushMsg("demo/x", []byte("12345678"))}
+		defer close(stopped)
+		msg := pushMsg("demo/x", []byte("12345678"))
+		tick := time.NewTicker(time.Millisecond)
+		defer tick.Stop()
 		for {
 			select {
 			case <-stop:
 				return
-			default:
+			case <-tick.C:
 			}
-			sys.Root.Send(ob.Session, &Send{Msgs: msg, Reliable: true})
-			<-time.After(time.Millisecond)
+			_ = ob.Outbox.Push(&msg, true, ob.Cancel)
 		}
 	}()
 	rep, err := sys.Root.RequestFuture(ob.Session, &GetStats{}, time.Second).Result()
@@ -199,15 +220,11 @@ func TestGarbageNeverHurtsOthers(t *testing.T) {
 		t.Helper()
 		n++
 		want := []byte{byte(n), byte(n >> 8)}
-		sys.Root.Send(ob.Session, &Send{Msgs: []codec.NetworkMessage{pushMsg("demo/ok", want)}, Reliable: true})
-		wait(t, a.events, 5*time.Second, func(r *receivedCopy) bool {
-			for _, m := range decodeAll(t, r) {
-				if bytes.Equal(m.Push.Body.Payload, want) {
-					return true
-				}
-			}
-			return false
-		})
+		m := pushMsg("demo/ok", want)
+		if err := ob.Outbox.Push(&m, true, nil); err != nil {
+			t.Fatal(err)
+		}
+		wait(t, a.events, 5*time.Second, payloadIs(want))
 	}
 	healthy()
 
@@ -315,18 +332,31 @@ func TestOversizedMessageDroppedSessionLives(t *testing.T) {
 	ob := wait(t, b.events, 5*time.Second, func(*Opened) bool { return true })
 	big := pushMsg("demo/big", make([]byte, 2<<20))
 	small := pushMsg("demo/small", []byte("after"))
-	sys.Root.Send(ob.Session, &Send{Msgs: []codec.NetworkMessage{big, small}, Reliable: true})
-	wait(t, a.events, 5*time.Second, func(r *receivedCopy) bool {
-		for _, m := range decodeAll(t, r) {
-			if len(m.Push.Body.Payload) > 1<<20 {
+	for _, m := range []*codec.NetworkMessage{&big, &small} {
+		if err := ob.Outbox.Push(m, true, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The walker publishes its counters at the end of each read. A
+	// message pushed once "after" is in the handler comes in a later
+	// read: when it is handled, the read that dropped the big one ended.
+	marker := pushMsg("demo/sync", []byte("sync"))
+	for _, want := range []string{"after", "sync"} {
+		r := wait(t, a.events, 5*time.Second, func(r *msgCopy) bool {
+			if len(r.m.Push.Body.Payload) > 1<<20 {
 				t.Fatal("a message above the cap was delivered")
 			}
-			if string(m.Push.Body.Payload) == "after" {
-				return true
+			return string(r.m.Push.Body.Payload) == want
+		})
+		if r.zid != b.zid {
+			t.Fatalf("%q from %v", want, r.zid)
+		}
+		if want == "after" {
+			if err := ob.Outbox.Push(&marker, true, nil); err != nil {
+				t.Fatal(err)
 			}
 		}
-		return false
-	})
+	}
 	res, err := sys.Root.RequestFuture(oa.Session, &GetStats{}, time.Second).Result()
 	if err != nil {
 		t.Fatal(err)

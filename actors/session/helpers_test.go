@@ -16,30 +16,52 @@ func newSystem(t testing.TB) *actor.ActorSystem { return actortest.NewSystem(t) 
 
 func testLogger() *slog.Logger { return actortest.Logger() }
 
-// probe is an actor that copies every message it gets to a channel.
+// probe stands where a node's router would (ManagerConfig.Handler). It
+// copies every message it gets to ch and admits each session it is told
+// of with a Handler, by default a collector that puts a *msgCopy of
+// every network message the session receives on ch. It is
+// internal/sessiontest's probe, which this package's own tests cannot
+// import (it imports session).
 type probe struct {
 	pid *actor.PID
 	ch  chan any
 }
 
+// probeOptions tune a probe.
+type probeOptions struct {
+	// handler, if set, makes the Handler of each session opened.
+	handler func(o *Opened, ch chan any) Handler
+	// hold leaves the admission to the test: Opened is forwarded, and
+	// the test sends the session an Admit (see newCollector).
+	hold bool
+}
+
 func newProbe(t testing.TB, sys *actor.ActorSystem) *probe {
+	t.Helper()
+	return newProbeWith(t, sys, probeOptions{})
+}
+
+func newProbeWith(t testing.TB, sys *actor.ActorSystem, opts probeOptions) *probe {
 	t.Helper()
 	p := &probe{ch: make(chan any, 4096)}
 	p.pid = sys.Root.Spawn(actor.PropsFromFunc(func(ctx actor.Context) {
 		switch m := ctx.Message().(type) {
 		case actor.SystemMessage, actor.AutoReceiveMessage:
-		case *Received:
-			// Copy what the test needs, then give the buffers back.
-			var c receivedCopy
-			c.zid = m.ZID
-			for _, f := range m.Frames {
-				c.frames = append(c.frames, append([]byte(nil), f.Payload...))
+		case *Opened:
+			// Opened goes to ch before the Admit: the collector may put
+			// the session's first messages on ch as soon as the session
+			// has it, and a test must see Opened first.
+			p.ch <- m
+			if opts.hold {
+				return
 			}
-			for _, w := range m.Whole {
-				c.whole = append(c.whole, append([]byte(nil), w.Msg...))
+			var h Handler
+			if opts.handler != nil {
+				h = opts.handler(m, p.ch)
+			} else {
+				h = newCollector(m, p.ch)
 			}
-			m.Release()
-			p.ch <- &c
+			ctx.Send(m.Session, &Admit{Handler: h})
 		default:
 			p.ch <- m
 		}
@@ -47,17 +69,56 @@ func newProbe(t testing.TB, sys *actor.ActorSystem) *probe {
 	return p
 }
 
-type receivedCopy struct {
-	zid    codec.ZenohID
-	frames [][]byte
-	whole  [][]byte
+// msgCopy is one network message a session received, copied out of the
+// read buffer.
+type msgCopy struct {
+	session  *actor.PID
+	zid      codec.ZenohID
+	reliable bool
+	m        codec.NetworkMessage // decoded from a buffer of its own
 }
 
-// wait returns the first message of type T for which match returns true,
-// failing the test after timeout. Other messages are dropped.
+// collector is a Handler that puts a *msgCopy of each message on out. It
+// waits for room there (back pressure on the session's reader) until the
+// session's link stops.
+type collector struct {
+	session *actor.PID
+	zid     codec.ZenohID
+	out     chan<- any
+	cancel  <-chan struct{}
+}
+
+func newCollector(o *Opened, out chan<- any) *collector {
+	return &collector{session: o.Session, zid: o.ZID, out: out, cancel: o.Cancel}
+}
+
+func (c *collector) Handle(m *codec.NetworkMessage, reliable bool) error {
+	cp := &msgCopy{session: c.session, zid: c.zid, reliable: reliable}
+	// m aliases the read buffer: re-encode it and decode the copy.
+	if _, err := codec.DecodeNetwork(codec.AppendNetwork(nil, m), &cp.m); err != nil {
+		return err
+	}
+	select {
+	case c.out <- cp:
+		return nil
+	case <-c.cancel:
+		return ErrCanceled
+	}
+}
+
+func (c *collector) EndRead() error { return nil }
+
+// wait returns the first message of type T for which match (nil: any)
+// returns true, failing the test after timeout. Other messages are
+// dropped.
 func wait[T any](t testing.TB, p *probe, timeout time.Duration, match func(T) bool) T {
 	t.Helper()
 	return actortest.Await(t, p.ch, timeout, match)
+}
+
+// payloadIs matches a received Push carrying payload.
+func payloadIs(payload []byte) func(*msgCopy) bool {
+	return func(m *msgCopy) bool { return string(m.m.Push.Body.Payload) == string(payload) }
 }
 
 func newZID(t testing.TB) codec.ZenohID { return actortest.NewZID(t) }
@@ -71,7 +132,13 @@ type node struct {
 
 func startNode(t testing.TB, sys *actor.ActorSystem, role codec.WhatAmI, listen, connect []string, tweak func(*ManagerConfig)) *node {
 	t.Helper()
-	n := &node{zid: newZID(t), events: newProbe(t, sys)}
+	return startNodeWith(t, sys, role, listen, connect, newProbe(t, sys), tweak)
+}
+
+// startNodeWith starts a node whose handler is p.
+func startNodeWith(t testing.TB, sys *actor.ActorSystem, role codec.WhatAmI, listen, connect []string, p *probe, tweak func(*ManagerConfig)) *node {
+	t.Helper()
+	n := &node{zid: newZID(t), events: p}
 	cfg := ManagerConfig{Session: DefaultConfig(), Handler: n.events.pid, Logger: testLogger()}
 	cfg.Session.ZID = n.zid
 	cfg.Session.WhatAmI = role

@@ -2,6 +2,7 @@ package session
 
 import (
 	"errors"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -85,6 +86,12 @@ const (
 	outClosed                    // the Close was written, or the link is gone
 )
 
+// drainer is a callback waiting for the parked bytes to fall to low.
+type drainer struct {
+	low int
+	fn  func()
+}
+
 // parkedMsg is an encoded control message waiting for room.
 type parkedMsg struct {
 	b        []byte
@@ -133,6 +140,7 @@ type Outbox struct {
 	congested   uint8 // priorities whose droppable messages go at once
 	parked      []parkedMsg
 	parkedBytes int
+	drainers    []drainer // OnDrained callbacks
 	progress    time.Time // last Written
 	now         func() time.Time
 
@@ -202,8 +210,11 @@ func (o *Outbox) Push(m *codec.NetworkMessage, reliable bool, cancel <-chan stru
 // control says.
 func (o *Outbox) push(q codec.QoS, reliable bool, cancel <-chan struct{}, try func(*TX) error) error {
 	droppable := !reliable || !q.Block()
-	bit := uint8(1) << q.Priority()
 	o.mu.Lock()
+	bit := uint8(1) << codec.PriorityData // without QoS, all share one queue
+	if o.tx != nil && o.tx.qos {
+		bit = uint8(1) << q.Priority()
+	}
 	var deadline time.Time
 	for {
 		if o.state != outOpen {
@@ -220,6 +231,8 @@ func (o *Outbox) push(q codec.QoS, reliable bool, cancel <-chan struct{}, try fu
 			var bufs [][]byte
 			if err == nil {
 				bufs = o.flushLocked()
+			} else {
+				o.dropped.Add(1) // too large for any queue
 			}
 			o.mu.Unlock()
 			if bufs != nil && o.direct(bufs) {
@@ -460,6 +473,10 @@ func (o *Outbox) Shutdown() {
 
 func (o *Outbox) endLocked() {
 	o.state = outClosed
+	for _, d := range o.drainers {
+		d.fn()
+	}
+	o.drainers = nil
 	o.broadcastLocked()
 	if !o.ended {
 		o.ended = true
@@ -562,6 +579,36 @@ func (o *Outbox) Written(bufs [][]byte, err error) {
 		o.unparkLocked()
 	}
 	o.broadcastLocked()
+	if len(o.drainers) > 0 {
+		o.drainers = slices.DeleteFunc(o.drainers, func(d drainer) bool {
+			if o.parkedBytes > d.low {
+				return false
+			}
+			d.fn()
+			return true
+		})
+	}
+}
+
+// Parked returns the bytes of control messages parked by Enqueue.
+func (o *Outbox) Parked() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.parkedBytes
+}
+
+// OnDrained calls fn once the parked bytes are at most low (at once if
+// they are), or when the outbox ends: the router holds back a source of
+// control messages until their destination takes them. fn runs with the
+// outbox's lock held: it must only hand the news on.
+func (o *Outbox) OnDrained(low int, fn func()) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.parkedBytes <= low || o.state == outClosed {
+		fn()
+		return
+	}
+	o.drainers = append(o.drainers, drainer{low: low, fn: fn})
 }
 
 // Check is called periodically (the session's tick): parked messages
@@ -586,8 +633,11 @@ func (o *Outbox) LastSend() time.Time {
 
 // OutboxStats are an outbox's counters.
 type OutboxStats struct {
-	// Dropped counts messages dropped by congestion control, refused as
-	// too large, or given up when the session closed with them queued.
+	// Dropped counts messages dropped by congestion control or refused as
+	// too large, control messages enqueued while the session was closing,
+	// and parked ones given up at Close. (Pushes refused with ErrClosed
+	// are counted by their sender; batches abandoned by a Close without
+	// flush are not counted: they are bytes by then.)
 	Dropped uint64
 	Queued  int // bytes queued in batches, not yet written
 	Parked  int // bytes of parked control messages

@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/asynkron/protoactor-go/actor"
-
 	"github.com/gozenoh/zenoh/codec"
 )
 
@@ -52,82 +50,52 @@ func pushMsg(k string, p []byte) codec.NetworkMessage {
 		Body: codec.Data{Kind: codec.MidPut, Payload: p}}}
 }
 
-// decodeAll decodes every network message a probe's Received copy holds.
-func decodeAll(t testing.TB, r *receivedCopy) []codec.NetworkMessage {
-	t.Helper()
-	var out []codec.NetworkMessage
-	var br codec.BatchReader
-	for _, f := range r.frames {
-		br.ResetFrame(f)
-		var nm codec.NetworkMessage
-		for br.NextNetwork(&nm) {
-			out = append(out, nm)
-		}
-		if err := br.Err(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, w := range r.whole {
-		var nm codec.NetworkMessage
-		if _, err := codec.DecodeNetwork(w, &nm); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, nm)
-	}
-	return out
-}
-
 // TestDataBothWaysAndFragments sends small messages and 1 MiB and 16 MiB
-// ones each way: everything arrives once, in order, intact.
+// ones each way through the sessions' outboxes: everything reaches the
+// peer's handler once, intact and in order (a fragmented message closes
+// the open batch of its priority, so nothing overtakes it).
 func TestDataBothWaysAndFragments(t *testing.T) {
 	sys := newSystem(t)
 	a := startNode(t, sys, codec.Router, []string{"tcp/127.0.0.1:0"}, nil, nil)
 	b := startNode(t, sys, codec.Client, nil, []string{a.listening(t, sys, 1)[0].String()}, nil)
-	sa := wait(t, a.events, 5*time.Second, func(*Opened) bool { return true }).Session
-	sb := wait(t, b.events, 5*time.Second, func(*Opened) bool { return true }).Session
+	oa := wait(t, a.events, 5*time.Second, func(*Opened) bool { return true })
+	ob := wait(t, b.events, 5*time.Second, func(*Opened) bool { return true })
 
 	big1 := bytes.Repeat([]byte("0123456789abcdef"), 1<<16)  // 1 MiB
 	big16 := bytes.Repeat([]byte("fedcba9876543210"), 1<<20) // 16 MiB
 	for _, dir := range []struct {
 		name     string
-		from     *actor.PID
+		from     *Opened // the sender's session
+		sender   *node
 		to       *node
 		payloads [][]byte
 	}{
-		{"client to router", sb, a, [][]byte{[]byte("a"), big1, []byte("b"), big16, []byte("c")}},
-		{"router to client", sa, b, [][]byte{[]byte("x"), big1, []byte("y")}},
+		{"client to router", ob, b, a, [][]byte{[]byte("a"), big1, []byte("b"), big16, []byte("c")}},
+		{"router to client", oa, a, b, [][]byte{[]byte("x"), big1, []byte("y")}},
 	} {
 		t.Run(dir.name, func(t *testing.T) {
 			for i, p := range dir.payloads {
 				m := pushMsg(fmt.Sprintf("demo/%d", i), p)
-				sys.Root.Send(dir.from, &Send{Msgs: []codec.NetworkMessage{m}, Reliable: true})
-			}
-			var got [][]byte
-			for len(got) < len(dir.payloads) {
-				r := wait(t, dir.to.events, 20*time.Second, func(*receivedCopy) bool { return true })
-				for _, nm := range decodeAll(t, r) {
-					got = append(got, nm.Push.Body.Payload)
+				if err := dir.from.Outbox.Push(&m, true, nil); err != nil {
+					t.Fatalf("push %d: %v", i, err)
 				}
 			}
-			// Fragmented messages may overtake the small ones queued behind
-			// a Frame (they travel alone); compare as a set of payloads.
-			for _, want := range dir.payloads {
-				found := false
-				for _, g := range got {
-					if bytes.Equal(g, want) {
-						found = true
-					}
+			for i, want := range dir.payloads {
+				r := wait(t, dir.to.events, 20*time.Second, func(*msgCopy) bool { return true })
+				if got := r.m.Push.Body.Payload; !bytes.Equal(got, want) {
+					t.Fatalf("message %d: %d bytes, want %d (%q...)", i, len(got), len(want), got[:min(len(got), 8)])
 				}
-				if !found {
-					t.Fatalf("payload of %d bytes missing", len(want))
+				if key := fmt.Sprintf("demo/%d", i); string(r.m.Push.WireExpr.Suffix) != key || !r.reliable || r.zid != dir.sender.zid {
+					t.Fatalf("message %d on %q reliable=%v from %v", i, r.m.Push.WireExpr.Suffix, r.reliable, r.zid)
 				}
 			}
 		})
 	}
 }
 
-// TestLocalCloseAndReplace: closing a session surfaces on both sides with
-// the reason; a second session from the same peer replaces the first.
+// TestLocalCloseSurfacesAtPeer: closing a session flushes what is queued,
+// then surfaces on both sides (the peer sees our Close's reason, we
+// report a local close), and the dialer opens a new session.
 func TestLocalCloseSurfacesAtPeer(t *testing.T) {
 	sys := newSystem(t)
 	a := startNode(t, sys, codec.Router, []string{"tcp/127.0.0.1:0"}, nil, nil)
@@ -135,8 +103,31 @@ func TestLocalCloseSurfacesAtPeer(t *testing.T) {
 	b := startNode(t, sys, codec.Peer, nil, []string{ep}, nil)
 	wait(t, a.events, 5*time.Second, func(*Opened) bool { return true })
 	ob := wait(t, b.events, 5*time.Second, func(*Opened) bool { return true })
+	// A local close goes out after what is queued: everything pushed
+	// before it reaches the peer, then the Close.
+	const queued = 500
+	for i := range queued {
+		m := pushMsg("demo/before/close", fmt.Appendf(make([]byte, 0, 1024), "%04d%01020d", i, 0))
+		if err := ob.Outbox.Push(&m, true, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
 	sys.Root.Send(ob.Session, &CloseSession{Reason: codec.CloseGeneric})
-	ca := wait(t, a.events, 5*time.Second, func(*Closed) bool { return true })
+	var ca *Closed
+	for n := 0; ca == nil; {
+		switch m := wait[any](t, a.events, 5*time.Second, nil).(type) {
+		case *msgCopy:
+			if want := fmt.Sprintf("%04d", n); string(m.m.Push.Body.Payload[:4]) != want {
+				t.Fatalf("message %q, want %s", m.m.Push.Body.Payload[:4], want)
+			}
+			n++
+		case *Closed:
+			if n != queued {
+				t.Fatalf("Closed after %d of the %d messages queued before the close", n, queued)
+			}
+			ca = m
+		}
+	}
 	var pc *PeerClosedError
 	if !errors.As(ca.Reason, &pc) || pc.Reason != codec.CloseGeneric {
 		t.Fatalf("acceptor's Closed reason = %v", ca.Reason)

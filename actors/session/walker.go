@@ -145,9 +145,13 @@ func (w *Walker) fragment(f *codec.Fragment) error {
 	if msg == nil {
 		return nil
 	}
-	if _, err := codec.DecodeNetwork(msg, &w.nm); err != nil {
-		// A message that does not decode is dropped, not the link: its
-		// fragments were accepted one by one (spec 6.4).
+	if n, err := codec.DecodeNetwork(msg, &w.nm); err != nil || n != len(msg) {
+		// A message that does not decode as exactly one network message
+		// is dropped, not the link: its fragments were accepted one by
+		// one (spec 6.4).
+		if err == nil {
+			err = fmt.Errorf("%d bytes after the message", len(msg)-n)
+		}
 		w.logger.Warn("dropping an undecodable reassembled message", "peer", w.peer, "err", err)
 		return nil
 	}

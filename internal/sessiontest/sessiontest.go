@@ -54,10 +54,11 @@ func New(t testing.TB, sys *actor.ActorSystem, opts Options) *Probe {
 			if opts.Handler != nil {
 				h = opts.Handler(m, p.Events)
 			} else {
-				h = &Collector{Session: m.Session, ZID: m.ZID, Out: p.Events}
+				h = &Collector{Session: m.Session, ZID: m.ZID, Out: p.Events, Cancel: m.Cancel}
 			}
-			ctx.Send(m.Session, &session.Admit{Handler: h})
+			// Opened first: the session's messages come after it.
 			p.Events <- m
+			ctx.Send(m.Session, &session.Admit{Handler: h})
 		case *session.Closed:
 			p.Events <- m
 		}
@@ -66,17 +67,22 @@ func New(t testing.TB, sys *actor.ActorSystem, opts Options) *Probe {
 }
 
 // Collector is a session.Handler that copies every message to Out (it
-// blocks when Out is full: back pressure on the session).
+// waits while Out is full: back pressure on the session, until Cancel).
 type Collector struct {
 	Session *actor.PID
 	ZID     codec.ZenohID
 	Out     chan<- any
+	Cancel  <-chan struct{}
 }
 
 // Handle copies m to Out.
 func (c *Collector) Handle(m *codec.NetworkMessage, reliable bool) error {
-	c.Out <- Msg{Session: c.Session, ZID: c.ZID, Reliable: reliable, M: Copy(m)}
-	return nil
+	select {
+	case c.Out <- Msg{Session: c.Session, ZID: c.ZID, Reliable: reliable, M: Copy(m)}:
+		return nil
+	case <-c.Cancel:
+		return session.ErrCanceled
+	}
 }
 
 // EndRead does nothing.
