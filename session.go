@@ -12,6 +12,7 @@ import (
 	"maps"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -317,6 +318,57 @@ func (s *Session) Info() (SessionInfo, error) {
 	slices.Sort(info.Routers)
 	slices.Sort(info.Peers)
 	return info, nil
+}
+
+// Stats counts what the session's node dropped, where it dropped it.
+type Stats struct {
+	// DroppedPublications counts this session's publications dropped for
+	// a destination (DroppedPublications).
+	DroppedPublications uint64
+	// Refused counts publications the node received that it could not
+	// route: an unknown key-expression id, an invalid key.
+	Refused uint64
+	// Peers has one entry per session the node has established, sorted by
+	// ZenohId.
+	Peers []PeerStats
+}
+
+// PeerStats are the counters of one session with a remote node.
+type PeerStats struct {
+	ZID     string
+	WhatAmI Mode
+	// Dropped counts the messages this node dropped toward the peer:
+	// congestion control Drop (or best effort) finding its queue full for
+	// wait_before_drop, a Block message that waited wait_before_close
+	// (the session is then closed), messages too large.
+	Dropped uint64
+	// Queued is the bytes waiting to be written to the peer.
+	Queued int
+}
+
+// Stats returns the session's and its node's drop counters. Subscribers
+// count their own drops (Subscriber.Dropped).
+func (s *Session) Stats() (Stats, error) {
+	st := Stats{DroppedPublications: s.face.Dropped(), Refused: s.node.Plane.Refused()}
+	if s.isClosed() {
+		return st, ErrClosed
+	}
+	ss, err := s.node.Sessions()
+	if err != nil {
+		return st, fmt.Errorf("zenoh: asking the session manager: %w", err)
+	}
+	for zid, pid := range ss {
+		res, err := s.sys.Root.RequestFuture(pid, &session.GetStats{}, askTimeout).Result()
+		if err != nil {
+			continue // the session ended meanwhile
+		}
+		if r, ok := res.(*session.Report); ok {
+			st.Peers = append(st.Peers, PeerStats{ZID: zid.String(), WhatAmI: r.Established.WhatAmI,
+				Dropped: r.DroppedSends, Queued: r.QueuedBytes})
+		}
+	}
+	slices.SortFunc(st.Peers, func(a, b PeerStats) int { return strings.Compare(a.ZID, b.ZID) })
+	return st, nil
 }
 
 // send hands control messages to the router as this session's.
