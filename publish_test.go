@@ -137,3 +137,73 @@ func BenchmarkPublisherPut(b *testing.B) {
 		})
 	}
 }
+
+// rawPublisher connects a bare session to s as a peer and returns its
+// Opened: pushing through its outbox publishes with nothing of the API on
+// the sending side.
+func rawPublisher(tb testing.TB, s *Session) *session.Opened {
+	tb.Helper()
+	sys := actortest.NewSystem(tb)
+	var n atomic.Int64
+	p := sessiontest.New(tb, sys, sessiontest.Options{Handler: func(*session.Opened, chan<- any) session.Handler {
+		return rawCounter{n: &n}
+	}})
+	ep, err := link.ParseEndpoint(locatorOf(tb, s))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cfg := session.ManagerConfig{Session: session.DefaultConfig(), Handler: p.PID, Logger: actortest.Logger(),
+		Connect: []link.Endpoint{ep}}
+	cfg.Session.ZID, cfg.Session.WhatAmI = actortest.NewZID(tb), codec.Peer
+	props, err := session.ManagerProps(cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	mgr := sys.Root.Spawn(props)
+	tb.Cleanup(func() { _ = sys.Root.StopFuture(mgr).Wait() })
+	return actortest.Next[*session.Opened](tb, p.Events, testWait)
+}
+
+// BenchmarkSubscriberCallback: a bare peer pushes (Block) over loopback
+// TCP to a session whose Callback subscriber counts: the receiving side
+// of the API alone.
+func BenchmarkSubscriberCallback(b *testing.B) {
+	for _, size := range []int{8, 1024, 8192} {
+		b.Run(fmt.Sprintf("%dB", size), func(b *testing.B) {
+			cfg := DefaultConfig()
+			cfg.Listen = []string{"tcp/127.0.0.1:0"}
+			s := openTest(b, cfg)
+			var n atomic.Int64
+			if _, err := s.DeclareSubscriber("bench/**", Callback(func(Sample) { n.Add(1) })); err != nil {
+				b.Fatal(err)
+			}
+			o := rawPublisher(b, s)
+			msg := codec.NetworkMessage{ID: codec.MidPush, Push: codec.Push{WireExpr: wire("bench/x"),
+				QoS: codec.DefaultQoS | codec.QoSBlock, Body: codec.Data{Kind: codec.MidPut, Payload: make([]byte, size)}}}
+			for deadline := time.Now().Add(testWait); n.Load() == 0; {
+				_ = o.Outbox.Push(&msg, true, nil)
+				if time.Now().After(deadline) {
+					b.Fatal("no route to the subscriber")
+				}
+				<-time.After(5 * time.Millisecond) // the peer's interest is on its way
+			}
+			base := n.Load()
+			b.ReportAllocs()
+			b.SetBytes(int64(size))
+			b.ResetTimer()
+			for range b.N {
+				if err := o.Outbox.Push(&msg, true, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+			for deadline := time.Now().Add(time.Minute); n.Load()-base < int64(b.N); {
+				if time.Now().After(deadline) {
+					b.Fatalf("received %d of %d", n.Load()-base, b.N)
+				}
+				<-time.After(time.Millisecond) // counting has no event; poll briefly
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+		})
+	}
+}

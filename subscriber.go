@@ -251,7 +251,7 @@ type Subscriber struct {
 // subSink is a Subscriber as the data plane sees it.
 type subSink struct{ sub *Subscriber }
 
-func (k subSink) Deliver(key string, p *codec.Push, reliable bool, cancel <-chan struct{}) bool {
+func (k subSink) Deliver(key string, p codec.Push, reliable bool, cancel <-chan struct{}) bool {
 	sub := k.sub
 	if sub.undeclared.Load() {
 		return true

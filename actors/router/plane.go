@@ -113,10 +113,9 @@ func (p *Plane) forward(dests []Dest, key string, m *codec.Push, reliable bool, 
 	for i := range dests {
 		d := &dests[i]
 		if d.Sub != nil {
-			// A copy: handing m itself to an interface would move every
+			// By value: a pointer handed to an interface would move every
 			// caller's Push to the heap, remote destinations included.
-			c := *m
-			if !d.Sub.Deliver(key, &c, reliable, cancel) {
+			if !d.Sub.Deliver(key, *m, reliable, cancel) {
 				dropped++
 			}
 			continue

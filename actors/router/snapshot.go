@@ -14,13 +14,13 @@ import (
 // Subscriber is a subscriber of a local face (the node's API, a storage):
 // the data plane calls Deliver for every publication routed to it, on the
 // goroutine that routes it (a link's reader, or a local publisher), maybe
-// from several goroutines at once. p and its slices are valid only during
-// the call: Deliver copies what it keeps. key is p's key expression,
+// from several goroutines at once. p's slices are valid only during the
+// call: Deliver copies what it keeps. key is p's key expression,
 // resolved. Under Block congestion control Deliver may wait for room,
 // giving up when cancel closes; it reports false when it dropped the
 // sample (counting it).
 type Subscriber interface {
-	Deliver(key string, p *codec.Push, reliable bool, cancel <-chan struct{}) bool
+	Deliver(key string, p codec.Push, reliable bool, cancel <-chan struct{}) bool
 }
 
 // Dest is one destination of a Push: a remote face's outbox with a wire

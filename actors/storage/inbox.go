@@ -42,7 +42,7 @@ func newInbox(keyExpr string, clock *hlc.Clock, stats *Stats, wake func()) *inbo
 }
 
 // Deliver queues the sample p on key.
-func (in *inbox) Deliver(key string, p *codec.Push, reliable bool, cancel <-chan struct{}) bool {
+func (in *inbox) Deliver(key string, p codec.Push, reliable bool, cancel <-chan struct{}) bool {
 	if keyexpr.Validate(key) != nil || !keyexpr.Intersects(in.keyExpr, key) {
 		return true // not the storage's
 	}

@@ -436,99 +436,79 @@ func runPing(ctx context.Context, o *benchOpts, stdout, stderr io.Writer) error 
 		return err
 	}
 	defer s.Close()
-	// Echoes arrive in the subscriber's callback; the loop below matches
-	// them to the round by sequence number, so a late echo of a lost
-	// round is not taken for the current one. Never block the callback:
-	// an echo that finds the channel full was of no round anyone waits
-	// for.
-	echoes := make(chan uint64, 1024)
-	if _, err := s.DeclareSubscriber(o.pongKey, zenoh.Callback(func(smp zenoh.Sample) {
-		select {
-		case echoes <- pingSeq(smp.Payload):
-		default:
-		}
-	})); err != nil {
-		return err
-	}
 	pub, err := s.DeclarePublisher(o.key, zenoh.WithCongestionControl(zenoh.CongestionControlBlock),
 		zenoh.WithExpress(true))
 	if err != nil {
 		return err
 	}
-
-	// A payload shorter than 8 bytes holds only the low bytes of the
-	// sequence number; an empty one matches any echo.
-	mask := ^uint64(0)
+	// The rounds are driven from the subscriber's callback: an echo
+	// ends its round and publishes the next ping on the goroutine that
+	// received it, so a round trip costs no goroutine wake-up on this side
+	// (zenoh's z_ping spins on the echo for the same reason). The main
+	// goroutine only watches for lost rounds.
+	pg := &pinger{pub: pub, payload: make([]byte, o.payload), count: o.count, done: make(chan struct{})}
+	pg.mask = ^uint64(0)
 	if o.payload < 8 {
-		mask = 1<<(8*o.payload) - 1
+		// A payload shorter than 8 bytes holds only the low bytes of
+		// the sequence number; an empty one matches any echo.
+		pg.mask = 1<<(8*o.payload) - 1
 	}
-	var seq uint64
-	p := make([]byte, o.payload) // Put copies it: reused
-	send := func() {
-		seq++
-		for i, s := 0, seq; i < min(o.payload, 8); i, s = i+1, s>>8 {
-			p[i] = byte(s)
-		}
-		_ = pub.Put(p)
-	}
-	timer := time.NewTimer(time.Hour)
-	defer timer.Stop()
-	// await waits up to d for the echo of the last ping; anyEcho accepts
-	// the echo of an earlier one too.
-	await := func(d time.Duration, anyEcho bool) (bool, error) {
-		timer.Reset(d)
-		for {
-			select {
-			case <-ctx.Done():
-				return false, ctx.Err()
-			case <-timer.C:
-				return false, nil
-			case s := <-echoes:
-				if anyEcho || s == seq&mask {
-					return true, nil
-				}
-			}
-		}
+	if _, err := s.DeclareSubscriber(o.pongKey, zenoh.Callback(pg.echo)); err != nil {
+		return err
 	}
 
 	// Warm-up: until the first echo, pings are dropped by write-side
 	// filtering (neither side knows the other's subscriber yet).
 	warmStart := time.Now()
-	for {
-		send()
-		ok, err := await(pingWarmupTry, true)
-		if err != nil {
+	for !pg.warm.Load() {
+		pg.mu.Lock()
+		pg.sendLocked()
+		pg.mu.Unlock()
+		select {
+		case <-ctx.Done():
 			return nil // interrupted
+		case <-time.After(pingWarmupTry):
 		}
-		if ok {
-			break
-		}
-		if time.Since(warmStart) > pingWarmupWait {
+		if !pg.warm.Load() && time.Since(warmStart) > pingWarmupWait {
 			return fmt.Errorf("no echo on %s within %v: is a pong subscribed to %s?", o.pongKey, pingWarmupWait, o.key)
 		}
 	}
 
-	rtts := make([]time.Duration, 0, o.count)
-	lost, lostInARow := 0, 0
+	pg.mu.Lock()
+	pg.measuring = true
+	pg.sendLocked()
+	pg.mu.Unlock()
+	tick := time.NewTicker(pingRoundTimeout / 10)
+	defer tick.Stop()
 	var gaveUp error
-	for range o.count {
-		t0 := time.Now()
-		send()
-		ok, err := await(pingRoundTimeout, false)
-		if err != nil {
-			break // interrupted: report what was measured
-		}
-		if !ok {
-			lost++
-			if lostInARow++; lostInARow >= pingMaxLostInARow {
-				gaveUp = fmt.Errorf("gave up after %d rounds in a row without an echo", lostInARow)
-				break
+	for finished := false; !finished; {
+		select {
+		case <-ctx.Done():
+			finished = true // interrupted: report what was measured
+		case <-pg.done:
+			finished = true
+		case <-tick.C:
+			// A round without its echo for pingRoundTimeout is lost:
+			// the next one starts from here.
+			pg.mu.Lock()
+			if time.Since(pg.t0) >= pingRoundTimeout && !pg.over() {
+				pg.lost++
+				if pg.lostInARow++; pg.lostInARow >= pingMaxLostInARow {
+					gaveUp = fmt.Errorf("gave up after %d rounds in a row without an echo", pg.lostInARow)
+					finished = true
+				} else if !pg.over() {
+					pg.sendLocked()
+				} else {
+					finished = true
+				}
 			}
-			continue
+			pg.mu.Unlock()
 		}
-		rtts = append(rtts, time.Since(t0))
-		lostInARow = 0
 	}
+	pg.mu.Lock()
+	pg.measuring = false
+	rtts, lost := slices.Clone(pg.rtts), pg.lost
+	pg.mu.Unlock()
 	if len(rtts) == 0 {
 		if gaveUp != nil {
 			return fmt.Errorf("no round trip measured: %w", gaveUp)
@@ -542,6 +522,59 @@ func runPing(ctx context.Context, o *benchOpts, stdout, stderr io.Writer) error 
 		return err
 	}
 	return gaveUp
+}
+
+// pinger is the state of ping's rounds, shared by the main goroutine and
+// the subscriber's callback under mu.
+type pinger struct {
+	pub     *zenoh.Publisher
+	payload []byte
+	mask    uint64
+	count   int
+	warm    atomic.Bool // an echo came
+	done    chan struct{}
+
+	mu         sync.Mutex
+	measuring  bool
+	seq        uint64
+	t0         time.Time
+	rtts       []time.Duration
+	lost       int
+	lostInARow int
+	closed     bool
+}
+
+// sendLocked publishes the next ping.
+func (p *pinger) sendLocked() {
+	p.seq++
+	for i, s := 0, p.seq; i < min(len(p.payload), 8); i, s = i+1, s>>8 {
+		p.payload[i] = byte(s)
+	}
+	p.t0 = time.Now()
+	_ = p.pub.Put(p.payload) // Put copies it: reused
+}
+
+// over reports whether every round was measured or lost.
+func (p *pinger) over() bool { return len(p.rtts)+p.lost >= p.count }
+
+// echo ends the current round when its echo comes, and starts the next.
+func (p *pinger) echo(smp zenoh.Sample) {
+	p.warm.Store(true)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.measuring || pingSeq(smp.Payload) != p.seq&p.mask {
+		return
+	}
+	p.rtts = append(p.rtts, time.Since(p.t0))
+	p.lostInARow = 0
+	if p.over() {
+		if !p.closed {
+			p.closed = true
+			close(p.done)
+		}
+		return
+	}
+	p.sendLocked()
 }
 
 // percentile returns the nearest-rank q-quantile of sorted (q in [0, 1]).
