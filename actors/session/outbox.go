@@ -28,18 +28,19 @@ type OutboxConfig struct {
 	// queues are full (Enqueue never waits); past it the peer is
 	// unresponsive.
 	MaxParked int
-	// DirectAfter is how long the link must have been quiet (nothing
-	// written, the writer asleep) for a publisher to write its message on
+	// DirectAfter is how long the link must have been quiet (no write
+	// started, the writer asleep) for a publisher to write its message on
 	// its own goroutine, without waking the writer: a lone message then
 	// costs no goroutine hand-off, while under load the writer batches.
-	// Negative: never. Default 20 µs.
+	// It must be shorter than a round trip and longer than a Put in a
+	// loop. Negative: never. Default 5 µs.
 	DirectAfter time.Duration
 }
 
 // DefaultOutboxConfig returns zenoh's waits and the default TX limits.
 func DefaultOutboxConfig() OutboxConfig {
 	return OutboxConfig{TX: DefaultTXConfig(), WaitBeforeDrop: time.Millisecond,
-		WaitBeforeClose: 5 * time.Second, MaxParked: 64 << 20, DirectAfter: 20 * time.Microsecond}
+		WaitBeforeClose: 5 * time.Second, MaxParked: 64 << 20, DirectAfter: 5 * time.Microsecond}
 }
 
 func (c *OutboxConfig) fill() {
@@ -142,6 +143,7 @@ type Outbox struct {
 	parkedBytes int
 	drainers    []drainer // OnDrained callbacks
 	progress    time.Time // last Written
+	lastOut     time.Time // last Pull that handed out batches
 	now         func() time.Time
 
 	ready    chan struct{} // one slot: wakes the writer
@@ -162,6 +164,7 @@ func NewOutbox(stream bool, cfg OutboxConfig, onUnresponsive func()) *Outbox {
 	o := &Outbox{cfg: cfg, stream: stream, onUnresponsive: onUnresponsive, idle: true, now: time.Now,
 		room: make(chan struct{}), ready: make(chan struct{}, 1), done: make(chan struct{})}
 	o.progress = o.now()
+	o.lastOut = o.progress // a new link is not quiet
 	return o
 }
 
@@ -307,7 +310,7 @@ func (o *Outbox) broadcastLocked() {
 // writer sleeps and the link has been quiet for DirectAfter (it returns
 // the batches to write directly), else by waking the writer.
 func (o *Outbox) flushLocked() [][]byte {
-	if o.direct == nil || !o.idle || o.cfg.DirectAfter < 0 || o.now().Sub(o.progress) < o.cfg.DirectAfter {
+	if o.direct == nil || !o.idle || o.cfg.DirectAfter < 0 || o.now().Sub(o.lastOut) < o.cfg.DirectAfter {
 		o.wakeLocked()
 		return nil
 	}
@@ -536,6 +539,8 @@ func (o *Outbox) pullLocked(dst [][]byte) [][]byte {
 	}
 	if len(dst) == start {
 		o.idle = true
+	} else {
+		o.lastOut = o.now()
 	}
 	return dst
 }

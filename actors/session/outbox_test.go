@@ -64,6 +64,7 @@ func newObxHandshake(t *testing.T, cfg OutboxConfig) *obx {
 	x.Outbox = NewOutbox(true, cfg, func() { x.unresp.Add(1) })
 	x.now = x.clk.now
 	x.progress = x.clk.now()
+	x.lastOut = x.progress
 	// Shutdown ends every wait: the goroutines of the test end with it.
 	t.Cleanup(func() { x.Shutdown(); x.wg.Wait() })
 	return x
@@ -965,9 +966,11 @@ func TestOutboxDirect(t *testing.T) {
 		prepare func(x *obx)
 	}{
 		{"recent write", nil, func(x *obx) {
+			x.pushHere(m("first")) // a new link is not quiet: the writer takes it
 			x.clk.add(time.Hour)
-			x.Written(nil, nil) // progress now
-			x.clk.add(time.Millisecond - 1)
+			x.pull() // the writer wrote it at 1h
+			x.pull() // then found nothing: it sleeps
+			x.clk.add(x.cfg.DirectAfter - 1)
 		}},
 		{"writer awake", nil, func(x *obx) {
 			x.pushHere(m("wakes")) // not quiet yet: wakes the writer
