@@ -168,13 +168,26 @@ func rawPublisher(tb testing.TB, s *Session) *session.Opened {
 // TCP to a session whose Callback subscriber counts: the receiving side
 // of the API alone.
 func BenchmarkSubscriberCallback(b *testing.B) {
-	for _, size := range []int{8, 1024, 8192} {
-		b.Run(fmt.Sprintf("%dB", size), func(b *testing.B) {
+	for _, h := range []struct {
+		name string
+		make func(func(Sample)) Handler
+	}{{"owned", Callback}, {"loaned", LoanedCallback}} {
+		for _, size := range []int{8, 1024, 8192} {
+			b.Run(fmt.Sprintf("%s/%dB", h.name, size), func(b *testing.B) {
+				benchSubscriber(b, size, h.make)
+			})
+		}
+	}
+}
+
+func benchSubscriber(b *testing.B, size int, handler func(func(Sample)) Handler) {
+	{
+		{
 			cfg := DefaultConfig()
 			cfg.Listen = []string{"tcp/127.0.0.1:0"}
 			s := openTest(b, cfg)
 			var n atomic.Int64
-			if _, err := s.DeclareSubscriber("bench/**", Callback(func(Sample) { n.Add(1) })); err != nil {
+			if _, err := s.DeclareSubscriber("bench/**", handler(func(Sample) { n.Add(1) })); err != nil {
 				b.Fatal(err)
 			}
 			o := rawPublisher(b, s)
@@ -204,6 +217,6 @@ func BenchmarkSubscriberCallback(b *testing.B) {
 			}
 			b.StopTimer()
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
-		})
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gozenoh/zenoh/actors/link"
 	"github.com/gozenoh/zenoh/codec"
 	"github.com/gozenoh/zenoh/hlc"
 )
@@ -77,7 +78,8 @@ const (
 )
 
 // Sample is one publication received by a subscriber, or one reply to a
-// Get. Its byte slices are its own: the receiver may keep them.
+// Get. Its byte slices are its own: the receiver may keep them (except in
+// a LoanedCallback, which lends them for the call; Clone keeps them).
 type Sample struct {
 	// KeyExpr is the key the sample was published on.
 	KeyExpr string
@@ -103,11 +105,30 @@ type Sample struct {
 
 // sampleFromData builds a Sample owning copies of d's bytes.
 func sampleFromData(key []byte, d *codec.Data, qos codec.QoS) Sample {
-	return sampleFromKey(string(key), d, qos)
+	return sampleFromKey(string(key), d, qos, nil, false)
 }
 
-// sampleFromKey is sampleFromData with the key as a string, kept as is.
-func sampleFromKey(key string, d *codec.Data, qos codec.QoS) Sample {
+// keepPayload is the least payload a sample shares with the link's read
+// buffer instead of copying: below, a copy costs less than the buffer the
+// link then allocates for its next read.
+const keepPayload = 512
+
+// Clone returns a copy of s that owns its byte slices: what a
+// LoanedCallback keeps past its return.
+func (s Sample) Clone() Sample {
+	c := s
+	if s.Payload != nil {
+		c.Payload = append([]byte{}, s.Payload...)
+	}
+	c.Attachment = cloneBytes(s.Attachment)
+	return c
+}
+
+// sampleFromKey is sampleFromData with the key as a string, kept as is. A
+// payload of keepPayload bytes or more is not copied when keep allows
+// keeping it; with loan, nothing is copied: the sample aliases d, valid
+// only as long as d.
+func sampleFromKey(key string, d *codec.Data, qos codec.QoS, keep link.Keeper, loan bool) Sample {
 	s := Sample{
 		KeyExpr:           key,
 		Timestamp:         d.Timestamp,
@@ -121,13 +142,21 @@ func sampleFromKey(key string, d *codec.Data, qos codec.QoS) Sample {
 	if d.Kind == codec.MidDel {
 		s.Kind = SampleKindDelete
 	} else {
-		s.Payload = cloneBytes(d.Payload)
+		if loan || len(d.Payload) >= keepPayload && keep != nil && keep.Keep() {
+			s.Payload = d.Payload[:len(d.Payload):len(d.Payload)]
+		} else {
+			s.Payload = cloneBytes(d.Payload)
+		}
 		s.Encoding = encodingFromCodec(d.Encoding)
 		if s.Payload == nil {
 			s.Payload = []byte{}
 		}
 	}
-	s.Attachment = cloneBytes(d.Attachment)
+	if loan {
+		s.Attachment = d.Attachment
+	} else {
+		s.Attachment = cloneBytes(d.Attachment)
+	}
 	return s
 }
 

@@ -4,6 +4,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/gozenoh/zenoh/actors/router"
 	"github.com/gozenoh/zenoh/codec"
 	"github.com/gozenoh/zenoh/keyexpr"
 )
@@ -25,12 +26,18 @@ type delivery interface {
 	close()
 	ch() <-chan Sample
 	dropped() uint64
+	// loaned reports whether deliver takes samples on loan: their bytes
+	// valid only during the call.
+	loaned() bool
 }
 
-type callbackHandler func(Sample)
+type callbackHandler struct {
+	fn   func(Sample)
+	loan bool
+}
 
-func (f callbackHandler) newDelivery() delivery {
-	return &callbackDelivery{fn: f, room: make(chan struct{}), done: make(chan struct{})}
+func (h callbackHandler) newDelivery() delivery {
+	return &callbackDelivery{fn: h.fn, loan: h.loan, room: make(chan struct{}), done: make(chan struct{})}
 }
 
 // Callback delivers every sample to fn, on the goroutine that routes it
@@ -40,7 +47,15 @@ func (f callbackHandler) newDelivery() delivery {
 // runs on another goroutine is queued (1024 at most; beyond, a Block
 // sample waits and a Drop one is dropped and counted in Dropped), and
 // the goroutine running fn calls it next.
-func Callback(fn func(Sample)) Handler { return callbackHandler(fn) }
+func Callback(fn func(Sample)) Handler { return callbackHandler{fn: fn} }
+
+// LoanedCallback is Callback with samples on loan, as zenoh-c's callbacks
+// get a z_loaned_sample_t: their byte slices alias the buffers they were
+// read or published from and are valid only until fn returns (keep a
+// sample with Sample.Clone). Nothing is copied to deliver a sample: the
+// fastest way to consume a stream. A sample queued while fn runs on
+// another goroutine is cloned first.
+func LoanedCallback(fn func(Sample)) Handler { return callbackHandler{fn: fn, loan: true} }
 
 // callbackQueue bounds the samples waiting for a busy callback.
 const callbackQueue = 1024
@@ -50,6 +65,7 @@ const callbackQueue = 1024
 // others queued meanwhile before it leaves.
 type callbackDelivery struct {
 	fn    func(Sample)
+	loan  bool
 	drops atomic.Uint64
 
 	mu      sync.Mutex
@@ -70,6 +86,9 @@ func (c *callbackDelivery) deliver(s *Session, smp Sample, block bool, cancel <-
 			c.mu.Unlock()
 			return true
 		case len(c.queue) < callbackQueue:
+			if c.loan {
+				smp = smp.Clone() // the loan ends when deliver returns
+			}
 			c.queue = append(c.queue, smp)
 			c.mu.Unlock()
 			return true
@@ -150,6 +169,7 @@ func (c *callbackDelivery) close() {
 
 func (c *callbackDelivery) ch() <-chan Sample { return nil }
 func (c *callbackDelivery) dropped() uint64   { return c.drops.Load() }
+func (c *callbackDelivery) loaned() bool      { return c.loan }
 
 type fifoHandler int
 
@@ -237,6 +257,7 @@ func (c *chanDelivery) close() {
 
 func (c *chanDelivery) ch() <-chan Sample { return c.c }
 func (c *chanDelivery) dropped() uint64   { return c.drops.Load() }
+func (c *chanDelivery) loaned() bool      { return false }
 
 // Subscriber receives the publications on the key expressions that
 // intersect its own, from the network and from its own session.
@@ -251,12 +272,13 @@ type Subscriber struct {
 // subSink is a Subscriber as the data plane sees it.
 type subSink struct{ sub *Subscriber }
 
-func (k subSink) Deliver(key string, p codec.Push, reliable bool, cancel <-chan struct{}) bool {
+func (k subSink) Deliver(key string, p codec.Push, d router.Delivery) bool {
 	sub := k.sub
 	if sub.undeclared.Load() {
 		return true
 	}
-	return sub.d.deliver(sub.s, sampleFromKey(key, &p.Body, p.QoS), reliable && p.QoS.Block(), cancel)
+	smp := sampleFromKey(key, &p.Body, p.QoS, d.Keep, sub.d.loaned())
+	return sub.d.deliver(sub.s, smp, d.Reliable && p.QoS.Block(), d.Cancel)
 }
 
 // DeclareSubscriber subscribes to key, a canonical key expression that

@@ -185,7 +185,7 @@ type digestSub struct {
 	pid *actor.PID
 }
 
-func (d digestSub) Deliver(key string, p codec.Push, _ bool, _ <-chan struct{}) bool {
+func (d digestSub) Deliver(key string, p codec.Push, _ router.Delivery) bool {
 	if p.Body.Kind == codec.MidDel {
 		return true
 	}

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/asynkron/protoactor-go/actor"
 
@@ -46,12 +47,31 @@ type Sink interface {
 	EndRead() error
 }
 
+// Keeper is what a reader offers its sink: Keep reports whether the sink
+// may keep the bytes of the batch being handed to it past the call (they
+// lie in the read buffer, not in the copy of a batch split across two
+// reads) and, if so, the reader reads the next time into a new buffer
+// instead of over them. Keeping costs a buffer per read: it pays for
+// large payloads only.
+type Keeper interface {
+	Keep() bool
+}
+
+// KeeperSink is a Sink that wants a Keeper: the reader gives itself when
+// it switches to the sink.
+type KeeperSink interface {
+	Sink
+	SetKeeper(k Keeper)
+}
+
 // Config tunes a link actor.
 type Config struct {
-	// BufferSize is the size of the reader's read buffer and of the
-	// Inbound buffer of the handshake. It is raised to hold the largest
-	// batch the link can carry (Info.MTU, plus room for the prefix on
-	// datagrams). Default 64 KiB + 2.
+	// BufferSize is the largest read buffer of a busy stream link: the
+	// reader starts with one batch's worth (Info.MTU, plus room for the
+	// prefix on datagrams) and grows to BufferSize while reads fill its
+	// buffer, so that a busy link reads many batches per system call and
+	// few batches straddle two reads; it shrinks back when the link calms
+	// down. Default 256 KiB.
 	BufferSize int
 
 	// WriteTimeout bounds each write system call. A write that times out
@@ -74,7 +94,7 @@ type Config struct {
 
 // DefaultConfig returns the defaults described on Config.
 func DefaultConfig() Config {
-	return Config{BufferSize: 64<<10 + 2, WriteTimeout: 10 * time.Second}
+	return Config{BufferSize: 256 << 10, WriteTimeout: 10 * time.Second}
 }
 
 // validate fills zero fields with defaults and sizes buffers for info.
@@ -197,13 +217,15 @@ func (a *linkActor) start(ctx actor.Context) {
 		root.Send(self, &ioFailed{err: fmt.Errorf("link %s: %s: %w", a.info.Remote, what, err)})
 	}
 	r := &reader{
+		minBuf: a.minBuffer(),
 		conn:   a.conn,
 		stream: a.info.Stream,
 		size:   &a.size,
 		done:   done,
 		link:   self,
-		buf:    make([]byte, a.cfg.BufferSize),
-		rbuf:   make([]byte, a.cfg.BufferSize),
+		buf:    make([]byte, a.minBuffer()),
+		rbuf:   make([]byte, a.minBuffer()),
+		maxBuf: a.cfg.BufferSize,
 		send:   func(m any) { root.Send(owner, m) },
 	}
 	a.wg.Add(1)
@@ -243,6 +265,17 @@ func (a *linkActor) start(ctx actor.Context) {
 			}
 		}()
 	}
+}
+
+// minBuffer is the size of a quiet link's read buffer: one batch.
+func (a *linkActor) minBuffer() int {
+	n := int(a.info.MTU)
+	if a.info.Stream {
+		n += codec.StreamPrefixLen
+	} else {
+		n += codec.StreamPrefixLen + 1
+	}
+	return min(n, a.cfg.BufferSize)
 }
 
 // fail tells the owner once and stops the link.
@@ -407,6 +440,27 @@ type reader struct {
 	in     *Inbound            // handshake batches of the current read
 	fed    bool                // the sink got a batch in this read
 	emitFn func([]byte) error  // r.emit, bound once
+	cur    []byte              // the batch being handed to the sink
+	n      int                 // bytes in rbuf from the current read
+	kept   bool                // the sink kept bytes of rbuf
+	maxBuf int                 // the largest read buffer (Config.BufferSize)
+	minBuf int                 // the quiet link's read buffer
+}
+
+// Keep lets the sink keep the batch it is being handed, if it lies in the
+// read buffer (the Keeper interface), and the read filled a quarter of it
+// at least: a new buffer for a small read would cost more than copying.
+func (r *reader) Keep() bool {
+	if len(r.cur) == 0 || len(r.rbuf) == 0 || r.n < len(r.rbuf)/4 {
+		return false
+	}
+	base := uintptr(unsafe.Pointer(unsafe.SliceData(r.rbuf)))
+	p := uintptr(unsafe.Pointer(unsafe.SliceData(r.cur)))
+	if p < base || p >= base+uintptr(len(r.rbuf)) {
+		return false // in the framer's copy of a split batch
+	}
+	r.kept = true
+	return true
 }
 
 // errStopping ends the reader when the link stops while it waits for the
@@ -441,6 +495,7 @@ func (r *reader) run() error {
 
 // process handles the bytes of one read.
 func (r *reader) process(p []byte) error {
+	r.n = len(p)
 	if s := r.size.Load(); s != r.limit {
 		r.limit = s
 		if r.framer != nil {
@@ -461,6 +516,21 @@ func (r *reader) process(p []byte) error {
 	if err == nil {
 		err = r.flush()
 	}
+	// A read that filled the buffer means a busy link: read more at a
+	// time. The sink keeping bytes of the buffer means a new one anyway;
+	// then a read that used little of it means a calm link: read less.
+	size := len(r.rbuf)
+	switch {
+	case len(p) == size && size < r.maxBuf:
+		size = min(4*size, r.maxBuf)
+	case r.kept && len(p) < size/8 && size > r.minBuf:
+		size = max(size/4, r.minBuf)
+	}
+	if r.kept || size != len(r.rbuf) {
+		// The sink keeps bytes of this buffer: read into a new one.
+		r.kept = false
+		r.rbuf = make([]byte, size)
+	}
 	return err
 }
 
@@ -469,7 +539,10 @@ func (r *reader) process(p []byte) error {
 func (r *reader) emit(b []byte) error {
 	if r.sink != nil {
 		r.fed = true
-		if err := r.sink.Batch(b); err != nil {
+		r.cur = b
+		err := r.sink.Batch(b)
+		r.cur = nil
+		if err != nil {
 			return &rejected{err: err}
 		}
 		return nil
@@ -520,6 +593,9 @@ func (r *reader) handOver() error {
 	case s := <-back:
 		if s != nil {
 			r.sink = s
+			if ks, ok := s.(KeeperSink); ok {
+				ks.SetKeeper(r)
+			}
 		}
 		return nil
 	case <-r.done:

@@ -3,6 +3,7 @@ package router
 import (
 	"errors"
 
+	"github.com/gozenoh/zenoh/actors/link"
 	"github.com/gozenoh/zenoh/actors/session"
 	"github.com/gozenoh/zenoh/codec"
 )
@@ -39,6 +40,7 @@ type remoteFace struct {
 	ctrl     []codec.NetworkMessage
 	acks     chan struct{}
 	inflight int
+	keeper   link.Keeper
 }
 
 func newRemoteFace(pl *Plane, id FaceID, cancel <-chan struct{}) *remoteFace {
@@ -75,9 +77,13 @@ func (f *remoteFace) Handle(m *codec.NetworkMessage, reliable bool) error {
 		return nil
 	}
 	f.pl.stamp(&m.Push.Body)
-	f.pl.forward(dests, key, &m.Push, reliable, f.cancel)
+	f.pl.forward(dests, key, &m.Push, reliable, f.cancel, f.keeper)
 	return nil
 }
+
+// SetKeeper takes the session's Keeper (the session.KeepingHandler
+// interface): local subscribers may keep what a link read.
+func (f *remoteFace) SetKeeper(k link.Keeper) { f.keeper = k }
 
 // EndRead hands the control messages of the read to the router.
 func (f *remoteFace) EndRead() error {

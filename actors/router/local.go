@@ -302,7 +302,7 @@ func (l *Local) Publish(p *codec.Push, reliable bool, r *PubRoute) error {
 		return nil
 	}
 	l.pl.stamp(&p.Body)
-	if n := l.pl.forward(dests, key, p, reliable, l.done); n > 0 {
+	if n := l.pl.forward(dests, key, p, reliable, l.done, nil); n > 0 {
 		l.dropped.Add(uint64(n))
 	}
 	return nil

@@ -8,6 +8,7 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 
+	"github.com/gozenoh/zenoh/actors/link"
 	"github.com/gozenoh/zenoh/codec"
 	"github.com/gozenoh/zenoh/hlc"
 )
@@ -107,15 +108,16 @@ func (p *Plane) stamp(d *codec.Data) {
 // forward hands m to each destination: encoded into remote outboxes
 // (which apply its congestion control), delivered to local subscribers.
 // It returns how many destinations dropped it; waits end when cancel
-// closes.
-func (p *Plane) forward(dests []Dest, key string, m *codec.Push, reliable bool, cancel <-chan struct{}) int {
+// closes. keep (may be nil) tells local subscribers whether they may keep
+// m's bytes.
+func (p *Plane) forward(dests []Dest, key string, m *codec.Push, reliable bool, cancel <-chan struct{}, keep link.Keeper) int {
 	dropped := 0
 	for i := range dests {
 		d := &dests[i]
 		if d.Sub != nil {
 			// By value: a pointer handed to an interface would move every
 			// caller's Push to the heap, remote destinations included.
-			if !d.Sub.Deliver(key, *m, reliable, cancel) {
+			if !d.Sub.Deliver(key, *m, Delivery{Reliable: reliable, Cancel: cancel, Keep: keep}) {
 				dropped++
 			}
 			continue

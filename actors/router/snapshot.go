@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sync/atomic"
 
+	"github.com/gozenoh/zenoh/actors/link"
 	"github.com/gozenoh/zenoh/actors/session"
 	"github.com/gozenoh/zenoh/codec"
 	"github.com/gozenoh/zenoh/keyexpr"
@@ -14,13 +15,24 @@ import (
 // Subscriber is a subscriber of a local face (the node's API, a storage):
 // the data plane calls Deliver for every publication routed to it, on the
 // goroutine that routes it (a link's reader, or a local publisher), maybe
-// from several goroutines at once. p's slices are valid only during the
-// call: Deliver copies what it keeps. key is p's key expression,
-// resolved. Under Block congestion control Deliver may wait for room,
-// giving up when cancel closes; it reports false when it dropped the
-// sample (counting it).
+// from several goroutines at once. key is p's key expression, resolved.
+// p's slices are valid only during the call unless d.Keep allows keeping
+// them: Deliver copies what it keeps otherwise. Under Block congestion
+// control Deliver may wait for room, giving up when d.Cancel closes; it
+// reports false when it dropped the sample (counting it).
 type Subscriber interface {
-	Deliver(key string, p codec.Push, reliable bool, cancel <-chan struct{}) bool
+	Deliver(key string, p codec.Push, d Delivery) bool
+}
+
+// Delivery is how a publication reaches a local subscriber.
+type Delivery struct {
+	Reliable bool
+	// Cancel ends a wait for room.
+	Cancel <-chan struct{}
+	// Keep, if set, tells whether the publication's bytes may be kept
+	// past Deliver (they lie in a link's read buffer, which is then not
+	// reused; see link.Keeper). Worth it for large payloads only.
+	Keep link.Keeper
 }
 
 // Dest is one destination of a Push: a remote face's outbox with a wire

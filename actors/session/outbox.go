@@ -281,7 +281,7 @@ func (o *Outbox) waitLocked(deadline time.Time, cancel <-chan struct{}) error {
 	room := o.room
 	o.waiters++
 	o.mu.Unlock()
-	t := time.NewTimer(d)
+	t := getTimer(d)
 	var err error
 	select {
 	case <-room:
@@ -292,10 +292,31 @@ func (o *Outbox) waitLocked(deadline time.Time, cancel <-chan struct{}) error {
 	case <-o.done:
 		err = ErrClosed
 	}
-	t.Stop()
+	putTimer(t)
 	o.mu.Lock()
 	o.waiters--
 	return err
+}
+
+// timers are reused: a publisher held back by Block waits once per batch
+// the writer frees, and a new timer each time would allocate.
+var timers = sync.Pool{New: func() any {
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	return t
+}}
+
+func getTimer(d time.Duration) *time.Timer {
+	t := timers.Get().(*time.Timer)
+	t.Reset(d)
+	return t
+}
+
+// putTimer stops t and keeps it. Since Go 1.23 a stopped timer's channel
+// holds no stale value, so the next Reset starts clean.
+func putTimer(t *time.Timer) {
+	t.Stop()
+	timers.Put(t)
 }
 
 // broadcastLocked wakes every waiter.

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gozenoh/zenoh/actors/link"
 	"github.com/gozenoh/zenoh/codec"
 )
 
@@ -22,6 +23,16 @@ type Handler interface {
 	Handle(m *codec.NetworkMessage, reliable bool) error
 	// EndRead is called after the messages of one read of the link.
 	EndRead() error
+}
+
+// KeepingHandler is a Handler that may keep the bytes of a message past
+// Handle: the session gives it a Keeper (its Walker) whose Keep reports,
+// during Handle, whether it may (the message lies in a read buffer of the
+// link, which then reads into a new one) or must copy (a reassembled
+// message, or a batch split across reads).
+type KeepingHandler interface {
+	Handler
+	SetKeeper(k link.Keeper)
 }
 
 // Discard is a Handler that drops everything.
@@ -56,7 +67,18 @@ type Walker struct {
 	lastRX  atomic.Int64 // unix nanoseconds of the last read
 	reading atomic.Bool  // inside a read: a handler may be waiting
 	stats   atomic.Pointer[Stats]
+
+	keeper   link.Keeper // the link's reader, once switched to the walker
+	keepable bool        // the message being handled lies in a link buffer
 }
+
+// SetKeeper takes the link reader's Keeper (the link.KeeperSink
+// interface).
+func (w *Walker) SetKeeper(k link.Keeper) { w.keeper = k }
+
+// Keep reports whether the handler may keep the bytes of the message it
+// is handling (the link.Keeper interface, for the handler).
+func (w *Walker) Keep() bool { return w.keepable && w.keeper != nil && w.keeper.Keep() }
 
 // NewWalker returns the walker of a session established as est, handing
 // messages to h. logger (may be nil) hears of dropped oversized messages.
@@ -85,6 +107,9 @@ func (w *Walker) SetHandler(h Handler) {
 		h = Discard{}
 	}
 	w.h = h
+	if kh, ok := h.(KeepingHandler); ok {
+		kh.SetKeeper(w)
+	}
 }
 
 // Batch walks one batch.
@@ -105,11 +130,14 @@ func (w *Walker) Batch(b []byte) error {
 			if !ok {
 				continue // Next skips the Frame's messages
 			}
+			w.keepable = true
 			for w.br.NextNetwork(&w.nm) {
 				if err := w.h.Handle(&w.nm, f.Reliable); err != nil {
+					w.keepable = false
 					return handlerErr(err)
 				}
 			}
+			w.keepable = false
 		case codec.MidFragment:
 			if err := w.fragment(&w.tm.Fragment); err != nil {
 				return err

@@ -3,6 +3,7 @@ package storage
 import (
 	"sync"
 
+	"github.com/gozenoh/zenoh/actors/router"
 	"github.com/gozenoh/zenoh/codec"
 	"github.com/gozenoh/zenoh/hlc"
 	"github.com/gozenoh/zenoh/keyexpr"
@@ -42,7 +43,8 @@ func newInbox(keyExpr string, clock *hlc.Clock, stats *Stats, wake func()) *inbo
 }
 
 // Deliver queues the sample p on key.
-func (in *inbox) Deliver(key string, p codec.Push, reliable bool, cancel <-chan struct{}) bool {
+func (in *inbox) Deliver(key string, p codec.Push, dl router.Delivery) bool {
+	reliable, cancel := dl.Reliable, dl.Cancel
 	if keyexpr.Validate(key) != nil || !keyexpr.Intersects(in.keyExpr, key) {
 		return true // not the storage's
 	}

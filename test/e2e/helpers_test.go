@@ -120,7 +120,7 @@ func (n *node) local(t *testing.T) *local {
 // localSub copies the publications routed to a local's subscriber.
 type localSub struct{ l *local }
 
-func (s localSub) Deliver(key string, p codec.Push, _ bool, _ <-chan struct{}) bool {
+func (s localSub) Deliver(key string, p codec.Push, _ router.Delivery) bool {
 	c := p
 	c.WireExpr = wire(key)
 	s.l.msgs <- copyMsg(&codec.NetworkMessage{ID: codec.MidPush, Push: c})

@@ -55,7 +55,7 @@ type goLocal struct {
 }
 
 // Deliver keeps a copy of each publication routed to the subscriber.
-func (l *goLocal) Deliver(key string, p codec.Push, _ bool, _ <-chan struct{}) bool {
+func (l *goLocal) Deliver(key string, p codec.Push, _ router.Delivery) bool {
 	c := p
 	c.Body.Payload = append([]byte(nil), p.Body.Payload...)
 	c.WireExpr = codec.WireExpr{Suffix: []byte(key), Mapping: true}
