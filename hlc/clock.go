@@ -125,6 +125,12 @@ func (c *Clock) NewTimestampAt(physical time.Time) Timestamp {
 	return c.next(NTP64FromTime(physical) & logicalMask)
 }
 
+// NewTimestampAtNTP is NewTimestampAt with the physical time already
+// converted: a batch converts it once.
+func (c *Clock) NewTimestampAtNTP(physical NTP64) Timestamp {
+	return c.next(physical & logicalMask)
+}
+
 func (c *Clock) next(now NTP64) Timestamp {
 	for {
 		last := NTP64(c.last.Load())

@@ -2,10 +2,12 @@ package router
 
 import (
 	"errors"
+	"time"
 
 	"github.com/gozenoh/zenoh/actors/link"
 	"github.com/gozenoh/zenoh/actors/session"
 	"github.com/gozenoh/zenoh/codec"
+	"github.com/gozenoh/zenoh/hlc"
 )
 
 // maxControlInflight bounds the control batches one face has handed to
@@ -41,6 +43,7 @@ type remoteFace struct {
 	acks     chan struct{}
 	inflight int
 	keeper   link.Keeper
+	now      hlc.NTP64 // the physical time of this read's timestamps
 }
 
 func newRemoteFace(pl *Plane, id FaceID, cancel <-chan struct{}) *remoteFace {
@@ -76,7 +79,10 @@ func (f *remoteFace) Handle(m *codec.NetworkMessage, reliable bool) error {
 	if len(dests) == 0 {
 		return nil
 	}
-	f.pl.stamp(&m.Push.Body)
+	if f.pl.cfg.Timestamping && f.now == 0 {
+		f.now = hlc.NTP64FromTime(time.Now())
+	}
+	f.pl.stamp(&m.Push.Body, f.now)
 	f.pl.forward(dests, key, &m.Push, reliable, f.cancel, f.keeper)
 	return nil
 }
@@ -87,6 +93,7 @@ func (f *remoteFace) SetKeeper(k link.Keeper) { f.keeper = k }
 
 // EndRead hands the control messages of the read to the router.
 func (f *remoteFace) EndRead() error {
+	f.now = 0
 	if len(f.ctrl) == 0 {
 		return nil
 	}

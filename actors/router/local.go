@@ -301,7 +301,7 @@ func (l *Local) Publish(p *codec.Push, reliable bool, r *PubRoute) error {
 	if len(dests) == 0 {
 		return nil
 	}
-	l.pl.stamp(&p.Body)
+	l.pl.stamp(&p.Body, 0)
 	if n := l.pl.forward(dests, key, p, reliable, l.done, nil); n > 0 {
 		l.dropped.Add(uint64(n))
 	}

@@ -90,13 +90,20 @@ func (p *Plane) send(msg any) {
 }
 
 // stamp gives a Put or Del the node's timestamp, or folds its own into
-// the node's clock (replacing one too far in the future).
-func (p *Plane) stamp(d *codec.Data) {
+// the node's clock (replacing one too far in the future). now, when not
+// zero, is the physical time to stamp with: a reader reads the clock once
+// per read, not once per message (the HLC keeps the timestamps unique and
+// increasing).
+func (p *Plane) stamp(d *codec.Data, now hlc.NTP64) {
 	if !p.cfg.Timestamping {
 		return
 	}
 	if d.Timestamp.ID.IsZero() {
-		d.Timestamp = p.cfg.Clock.NewTimestamp()
+		if now == 0 {
+			d.Timestamp = p.cfg.Clock.NewTimestamp()
+		} else {
+			d.Timestamp = p.cfg.Clock.NewTimestampAtNTP(now)
+		}
 		return
 	}
 	if err := p.cfg.Clock.Update(d.Timestamp); err != nil {

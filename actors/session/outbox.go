@@ -31,16 +31,19 @@ type OutboxConfig struct {
 	// DirectAfter is how long the link must have been quiet (no write
 	// started, the writer asleep) for a publisher to write its message on
 	// its own goroutine, without waking the writer: a lone message then
-	// costs no goroutine hand-off, while under load the writer batches.
-	// It must be shorter than a round trip and longer than a Put in a
-	// loop. Negative: never. Default 5 µs.
-	DirectAfter time.Duration
+	// costs no goroutine hand-off. A stream is left to the writer, which
+	// batches it: its messages come closer than DirectAfter, or follow the
+	// end of the last write within DirectGap. DirectAfter must be shorter
+	// than a round trip, DirectGap longer than a Put in a loop takes.
+	// Negative: never. Defaults 5 µs and 1 µs.
+	DirectAfter, DirectGap time.Duration
 }
 
 // DefaultOutboxConfig returns zenoh's waits and the default TX limits.
 func DefaultOutboxConfig() OutboxConfig {
 	return OutboxConfig{TX: DefaultTXConfig(), WaitBeforeDrop: time.Millisecond,
-		WaitBeforeClose: 5 * time.Second, MaxParked: 64 << 20, DirectAfter: 5 * time.Microsecond}
+		WaitBeforeClose: 5 * time.Second, MaxParked: 64 << 20, DirectAfter: 5 * time.Microsecond,
+		DirectGap: time.Microsecond}
 }
 
 func (c *OutboxConfig) fill() {
@@ -59,6 +62,9 @@ func (c *OutboxConfig) fill() {
 	}
 	if c.DirectAfter == 0 {
 		c.DirectAfter = d.DirectAfter
+	}
+	if c.DirectGap == 0 {
+		c.DirectGap = d.DirectGap
 	}
 }
 
@@ -331,7 +337,7 @@ func (o *Outbox) broadcastLocked() {
 // writer sleeps and the link has been quiet for DirectAfter (it returns
 // the batches to write directly), else by waking the writer.
 func (o *Outbox) flushLocked() [][]byte {
-	if o.direct == nil || !o.idle || o.cfg.DirectAfter < 0 || o.now().Sub(o.lastOut) < o.cfg.DirectAfter {
+	if o.direct == nil || !o.idle || o.cfg.DirectAfter < 0 || o.busyLocked() {
 		o.wakeLocked()
 		return nil
 	}
@@ -343,6 +349,13 @@ func (o *Outbox) flushLocked() [][]byte {
 	}
 	o.idle = false
 	return bufs
+}
+
+// busyLocked reports whether the link is NOT quiet enough for a direct
+// write: a write started within DirectAfter or ended within DirectGap.
+func (o *Outbox) busyLocked() bool {
+	now := o.now()
+	return now.Sub(o.lastOut) < o.cfg.DirectAfter || now.Sub(o.progress) < o.cfg.DirectGap
 }
 
 // SetDirect gives the outbox the link's non-blocking write (the

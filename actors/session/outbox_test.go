@@ -972,6 +972,16 @@ func TestOutboxDirect(t *testing.T) {
 			x.pull() // then found nothing: it sleeps
 			x.clk.add(x.cfg.DirectAfter - 1)
 		}},
+		{"write just ended", nil, func(x *obx) {
+			x.pushHere(m("first")) // a new link is not quiet: the writer takes it
+			x.clk.add(time.Hour)
+			bufs := x.Pull(nil)          // the writer starts writing at 1h...
+			x.clk.add(x.cfg.DirectAfter) // ...a slow write...
+			x.Written(bufs, nil)         // ...that ends now
+			if len(x.Pull(nil)) != 0 {   // then it finds nothing: it sleeps
+				t.Fatal("data left")
+			}
+		}},
 		{"writer awake", nil, func(x *obx) {
 			x.pushHere(m("wakes")) // not quiet yet: wakes the writer
 			x.clk.add(time.Hour)
