@@ -3,6 +3,7 @@ package zenoh
 import (
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/gozenoh/zenoh/actors/router"
 	"github.com/gozenoh/zenoh/codec"
@@ -44,9 +45,11 @@ func (h callbackHandler) newDelivery() delivery {
 // (a link's reader, or a Put of this session): one call at a time and in
 // order, so fn needs no lock of its own, but a slow fn holds back what
 // that goroutine carries (see Session). A sample that arrives while fn
-// runs on another goroutine is queued (1024 at most; beyond, a Block
-// sample waits and a Drop one is dropped and counted in Dropped), and
-// the goroutine running fn calls it next.
+// runs on another goroutine is queued, and the goroutine running fn calls
+// it next; beyond 1024 queued, a Drop sample is dropped and counted in
+// Dropped, and a Block sample waits for room, for a second at most (fn
+// may be publishing on its own key from the very goroutine that would
+// make room): then it is queued anyway, and the session logs a warning.
 func Callback(fn func(Sample)) Handler { return callbackHandler{fn: fn} }
 
 // LoanedCallback is Callback with samples on loan, as zenoh-c's callbacks
@@ -57,40 +60,74 @@ func Callback(fn func(Sample)) Handler { return callbackHandler{fn: fn} }
 // another goroutine is cloned first.
 func LoanedCallback(fn func(Sample)) Handler { return callbackHandler{fn: fn, loan: true} }
 
-// callbackQueue bounds the samples waiting for a busy callback.
-const callbackQueue = 1024
+// callbackQueue bounds the samples waiting for a busy callback; a Block
+// sample waits for room at most callbackWait, then is queued beyond the
+// bound: the goroutine running the callback may be the one waiting (a
+// callback publishing on its own key), which no wait would end.
+const (
+	callbackQueue = 1024
+	callbackWait  = time.Second
+)
+
+// callbackWaitFor is callbackWait, shortened by tests.
+var callbackWaitFor = callbackWait
 
 // callbackDelivery runs one callback at a time without a goroutine of
-// its own: the first goroutine to deliver runs fn, and runs the samples
-// others queued meanwhile before it leaves.
+// its own: the goroutine that finds it idle runs fn, and runs the samples
+// others queued meanwhile before it leaves. Claiming it is one atomic
+// operation; the lock is taken only to queue.
 type callbackDelivery struct {
 	fn    func(Sample)
 	loan  bool
 	drops atomic.Uint64
 
-	mu      sync.Mutex
-	running bool
+	running atomic.Bool  // a goroutine runs fn
+	queued  atomic.Int32 // len(queue)
+	closed  atomic.Bool
+	over    atomic.Bool // queued beyond the bound once (logged)
+
+	mu      sync.Mutex // guards queue, spare, room, waiters
 	queue   []Sample
 	spare   []Sample
 	room    chan struct{}
 	waiters int
 	done    chan struct{}
-	closed  bool
 }
 
 func (c *callbackDelivery) deliver(s *Session, smp Sample, block bool, cancel <-chan struct{}) bool {
-	c.mu.Lock()
-	for c.running {
+	var deadline time.Time
+	for {
+		if c.closed.Load() {
+			return true
+		}
+		if c.running.CompareAndSwap(false, true) {
+			s.guard("subscriber callback", func() { c.fn(smp) })
+			c.drain(s)
+			return true
+		}
+		c.mu.Lock()
 		switch {
-		case c.closed:
+		case c.closed.Load():
 			c.mu.Unlock()
 			return true
-		case len(c.queue) < callbackQueue:
+		case !c.running.Load():
+			c.mu.Unlock()
+			continue // it left meanwhile: run this one here
+		case len(c.queue) < callbackQueue || block && !deadline.IsZero() && !time.Now().Before(deadline):
+			if len(c.queue) >= callbackQueue && !c.over.Swap(true) && s.logger != nil {
+				s.logger.Warn("zenoh: a subscriber callback's queue went past its bound: " +
+					"a Block sample waited a second for it (does the callback publish on its own key?)")
+			}
 			if c.loan {
 				smp = smp.Clone() // the loan ends when deliver returns
 			}
 			c.queue = append(c.queue, smp)
+			c.queued.Add(1)
 			c.mu.Unlock()
+			// The runner may have left since: then someone must run it.
+			if !c.running.Load() && c.running.CompareAndSwap(false, true) {
+				c.drain(s)
+			}
 			return true
 		case !block:
 			c.mu.Unlock()
@@ -100,69 +137,70 @@ func (c *callbackDelivery) deliver(s *Session, smp Sample, block bool, cancel <-
 		room := c.room
 		c.waiters++
 		c.mu.Unlock()
+		if deadline.IsZero() {
+			deadline = time.Now().Add(callbackWaitFor)
+		}
+		t := time.NewTimer(time.Until(deadline))
 		canceled := false
 		select {
 		case <-room:
+		case <-t.C:
 		case <-c.done:
 		case <-cancel:
 			canceled = true
 		}
+		t.Stop()
 		c.mu.Lock()
 		c.waiters--
+		c.mu.Unlock()
 		if canceled {
-			c.mu.Unlock()
 			c.drops.Add(1)
 			return false
 		}
 	}
-	if c.closed {
-		c.mu.Unlock()
-		return true
-	}
-	c.running = true
-	c.mu.Unlock()
-	s.guard("subscriber callback", func() { c.fn(smp) })
-	for {
-		c.mu.Lock()
-		if len(c.queue) == 0 || c.closed {
-			c.running = false
-			c.mu.Unlock()
-			return true
-		}
-		batch := c.queue
-		c.queue, c.spare = c.spare[:0], nil
-		if c.waiters > 0 {
-			close(c.room)
-			c.room = make(chan struct{})
-		}
-		c.mu.Unlock()
-		for i := range batch {
-			if c.isClosed() {
-				break
-			}
-			s.guard("subscriber callback", func() { c.fn(batch[i]) })
-		}
-		clear(batch)
-		c.mu.Lock()
-		if c.spare == nil {
-			c.spare = batch[:0]
-		}
-		c.mu.Unlock()
-	}
 }
 
-func (c *callbackDelivery) isClosed() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.closed
+// drain runs the queued samples, then leaves; the caller holds running.
+func (c *callbackDelivery) drain(s *Session) {
+	for {
+		for c.queued.Load() > 0 && !c.closed.Load() {
+			c.mu.Lock()
+			batch := c.queue
+			c.queue, c.spare = c.spare[:0], nil
+			c.queued.Store(0)
+			if c.waiters > 0 {
+				close(c.room)
+				c.room = make(chan struct{})
+			}
+			c.mu.Unlock()
+			for i := range batch {
+				if c.closed.Load() {
+					break
+				}
+				s.guard("subscriber callback", func() { c.fn(batch[i]) })
+			}
+			clear(batch)
+			c.mu.Lock()
+			if c.spare == nil {
+				c.spare = batch[:0]
+			}
+			c.mu.Unlock()
+		}
+		c.running.Store(false)
+		// A sample queued after the last look, before the Store, must not
+		// stay behind: take it back, unless another goroutine does.
+		if c.queued.Load() == 0 || c.closed.Load() || !c.running.CompareAndSwap(false, true) {
+			return
+		}
+	}
 }
 
 func (c *callbackDelivery) close() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !c.closed {
-		c.closed = true
+	if !c.closed.Swap(true) {
 		c.queue = nil
+		c.queued.Store(0)
 		close(c.done)
 	}
 }

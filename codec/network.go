@@ -357,6 +357,20 @@ func AppendPush(dst []byte, p *Push) []byte {
 	return appendData(dst, &p.Body)
 }
 
+// AppendPushAs appends p as AppendPush would, but with WireExpr we and
+// NodeId node, and without p's network timestamp and unknown extensions:
+// the Push a router forwards, encoded without copying p first.
+func AppendPushAs(dst []byte, p *Push, we *WireExpr, node uint16) []byte {
+	hdr := len(dst)
+	dst = append(dst, MidPush|wireExprFlags(we))
+	dst = appendWireExpr(dst, we)
+	if p.QoS != DefaultQoS || node != 0 {
+		w := newExtWriter(hdr)
+		dst = netExts(dst, &w, p.QoS, &hlc.Timestamp{}, node, nil)
+	}
+	return appendData(dst, &p.Body)
+}
+
 func (r *reader) push(h byte, p *Push) {
 	r.msg = "Push"
 	r.wireExpr(h, &p.WireExpr)

@@ -12,10 +12,12 @@ import (
 
 // maxControlInflight bounds the control batches one face has handed to
 // the router actor and not yet seen acknowledged; maxControlBatch bounds
-// the messages of one batch.
+// the messages of one batch; maxStaged the publications staged for one
+// route.
 const (
 	maxControlInflight = 8
 	maxControlBatch    = 256
+	maxStaged          = 64
 )
 
 // control carries the control messages one remote face received (owned
@@ -42,8 +44,16 @@ type remoteFace struct {
 	ctrl     []codec.NetworkMessage
 	acks     chan struct{}
 	inflight int
-	keeper   link.Keeper
+	walker   *session.Walker
 	now      hlc.NTP64 // the physical time of this read's timestamps
+
+	// Publications of the current batch on one route to remote faces
+	// only, handed to each destination's outbox at once (one lock per
+	// destination per run instead of one per message). They alias the
+	// batch: handed over by EndBatch at the latest.
+	staged      []codec.Push
+	stagedRoute []Dest
+	stagedRel   bool
 }
 
 func newRemoteFace(pl *Plane, id FaceID, cancel <-chan struct{}) *remoteFace {
@@ -83,16 +93,68 @@ func (f *remoteFace) Handle(m *codec.NetworkMessage, reliable bool) error {
 		f.now = hlc.NTP64FromTime(time.Now())
 	}
 	f.pl.stamp(&m.Push.Body, f.now)
-	f.pl.forward(dests, key, &m.Push, reliable, f.cancel, f.keeper)
+	if f.walker != nil && f.walker.Framed() && remoteOnly(dests) {
+		if len(f.staged) > 0 && (!sameRoute(f.stagedRoute, dests) || f.stagedRel != reliable) {
+			f.flushStaged()
+		}
+		f.staged = append(f.staged, m.Push)
+		f.stagedRoute, f.stagedRel = dests, reliable
+		if len(f.staged) == maxStaged {
+			f.flushStaged()
+		}
+		return nil
+	}
+	f.flushStaged()
+	var keep link.Keeper
+	if f.walker != nil {
+		keep = f.walker
+	}
+	f.pl.forward(dests, key, &m.Push, reliable, f.cancel, keep)
 	return nil
 }
 
-// SetKeeper takes the session's Keeper (the session.KeepingHandler
-// interface): local subscribers may keep what a link read.
-func (f *remoteFace) SetKeeper(k link.Keeper) { f.keeper = k }
+// remoteOnly reports whether every destination is a remote face's.
+func remoteOnly(dests []Dest) bool {
+	for i := range dests {
+		if dests[i].Out == nil {
+			return false
+		}
+	}
+	return true
+}
+
+// sameRoute reports whether a and b are the same cached route.
+func sameRoute(a, b []Dest) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
+}
+
+// flushStaged hands the staged publications to their destinations.
+func (f *remoteFace) flushStaged() {
+	if len(f.staged) == 0 {
+		return
+	}
+	for i := range f.stagedRoute {
+		d := &f.stagedRoute[i]
+		d.Out.Forward(f.staged, &d.WireExpr, d.NodeID, f.stagedRel, f.cancel)
+	}
+	clear(f.staged)
+	f.staged, f.stagedRoute = f.staged[:0], nil
+}
+
+// SetWalker takes the session's Walker (the session.WalkerHandler
+// interface): it tells what may be kept, and staged.
+func (f *remoteFace) SetWalker(w *session.Walker) { f.walker = w }
+
+// EndBatch hands over what was staged from the batch.
+func (f *remoteFace) EndBatch() error {
+	f.flushStaged()
+	return nil
+}
+
 
 // EndRead hands the control messages of the read to the router.
 func (f *remoteFace) EndRead() error {
+	f.flushStaged()
 	f.now = 0
 	if len(f.ctrl) == 0 {
 		return nil
@@ -100,8 +162,10 @@ func (f *remoteFace) EndRead() error {
 	return f.handOff()
 }
 
-// handOff sends the queued control messages as one batch.
+// handOff sends the queued control messages as one batch, after the
+// publications staged before them.
 func (f *remoteFace) handOff() error {
+	f.flushStaged()
 	if f.inflight >= maxControlInflight {
 		if err := f.awaitAck(); err != nil {
 			return err

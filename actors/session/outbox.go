@@ -276,6 +276,78 @@ func (o *Outbox) push(q codec.QoS, reliable bool, cancel <-chan struct{}, try fu
 	}
 }
 
+// Forward queues publications a router forwards, all to one
+// destination: each encoded with WireExpr we and NodeId node
+// (TX.PushForward), under one acquisition of the lock, each under its own
+// congestion control as PushPublication applies it. It returns how many
+// it dropped (the rest when the session closes or cancel closes).
+func (o *Outbox) Forward(ps []codec.Push, we *codec.WireExpr, node uint16, reliable bool, cancel <-chan struct{}) int {
+	dropped, unresponsive := 0, false
+	o.mu.Lock()
+	for i := range ps {
+		p := &ps[i]
+		droppable := !reliable || !p.QoS.Block()
+		bit := uint8(1) << codec.PriorityData
+		if o.tx != nil && o.tx.qos {
+			bit = uint8(1) << p.QoS.Priority()
+		}
+		var deadline time.Time
+		for {
+			if o.state != outOpen {
+				o.mu.Unlock()
+				return dropped + len(ps) - i
+			}
+			if droppable && o.congested&bit != 0 {
+				o.dropped.Add(1)
+				dropped++
+				break
+			}
+			err := o.tx.PushForward(p, we, node, reliable)
+			if err == nil {
+				break
+			}
+			if !errors.Is(err, ErrQueueFull) {
+				o.dropped.Add(1) // too large for any queue
+				dropped++
+				break
+			}
+			o.wakeLocked() // what is queued must go out to make room
+			if deadline.IsZero() {
+				wait := o.cfg.WaitBeforeClose
+				if droppable {
+					wait = o.cfg.WaitBeforeDrop
+				}
+				deadline = o.now().Add(wait)
+			}
+			werr := o.waitLocked(deadline, cancel)
+			if werr == nil {
+				continue
+			}
+			if werr != errWaitExpired {
+				o.mu.Unlock()
+				return dropped + len(ps) - i
+			}
+			o.dropped.Add(1)
+			dropped++
+			if droppable {
+				o.congested |= bit
+			} else {
+				unresponsive = true
+			}
+			break
+		}
+	}
+	bufs := o.flushLocked()
+	o.mu.Unlock()
+	if bufs != nil && o.direct(bufs) {
+		o.Written(bufs, nil)
+	}
+	if unresponsive {
+		o.fireUnresponsive()
+	}
+	return dropped
+}
+
 // waitLocked waits, with the lock released, until the writer frees room,
 // the deadline passes (errWaitExpired), cancel closes (ErrCanceled) or the
 // outbox shuts down (ErrClosed). It returns with the lock held.

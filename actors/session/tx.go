@@ -168,17 +168,37 @@ func (t *TX) Push(m *codec.NetworkMessage, reliable bool) error {
 // PushPublication is Push for a Push message: the same without the
 // NetworkMessage around it.
 func (t *TX) PushPublication(m *codec.Push, reliable bool) error {
-	// Encoded straight into the open batch of its channel when it fits:
+	return t.pushPublication(m, &m.WireExpr, m.NodeID, false, reliable)
+}
+
+// PushForward is PushPublication for a Push a router forwards: encoded
+// with WireExpr we and NodeId node, without m's network timestamp and
+// unknown extensions (codec.AppendPushAs).
+func (t *TX) PushForward(m *codec.Push, we *codec.WireExpr, node uint16, reliable bool) error {
+	return t.pushPublication(m, we, node, true, reliable)
+}
+
+func (t *TX) appendPush(dst []byte, m *codec.Push, we *codec.WireExpr, node uint16, as bool) []byte {
+	if as {
+		return codec.AppendPushAs(dst, m, we, node)
+	}
+	return codec.AppendPush(dst, m)
+}
+
+func (t *TX) pushPublication(m *codec.Push, we *codec.WireExpr, node uint16, as, reliable bool) error {
+	// Encoded straight into a batch of its channel when it surely fits:
 	// one copy of the payload less, which counts for large ones.
 	p := codec.PriorityData
 	if t.qos {
 		p = m.QoS.Priority()
 	}
 	c := channelIndex(p, reliable)
-	if pq := &t.prio[p]; pq.open != nil && pq.openCh == c && pushBound(m) <= pq.open.Room() {
+	pq := &t.prio[p]
+	bound := pushBound(m, we, as)
+	if pq.open != nil && pq.openCh == c && bound <= pq.open.Room() {
 		b := pq.open
 		start := len(b.Buf)
-		b.Buf = codec.AppendPush(b.Buf, m) // within Room: no reallocation
+		b.Buf = t.appendPush(b.Buf, m, we, node, as) // within Room: no reallocation
 		n := len(b.Buf) - start
 		if n <= t.cfg.MaxMessage && t.admit(c, n) {
 			t.add(c, n)
@@ -191,7 +211,34 @@ func (t *TX) PushPublication(m *codec.Push, reliable bool) error {
 		b.Buf = b.Buf[:start]
 		return t.pushEncoded(m.QoS, reliable)
 	}
-	t.enc = codec.AppendPush(t.enc[:0], m)
+	// Into a new batch directly, when the open one cannot hold it (its
+	// room is below a lower bound of the encoding) and a new one surely
+	// can.
+	least := len(we.Suffix) + len(m.Body.Payload) + len(m.Body.Attachment) + 2
+	full := pq.open == nil || pq.openCh != c || pq.open.Room() < least
+	if head := t.prefix + frameHeaderLen(t.sn[c], p); full && bound <= t.limit-head {
+		b := t.get()
+		t.frame = codec.Frame{Reliable: reliable, SN: t.sn[c], Priority: p}
+		b.Buf = codec.AppendFrameHeader(b.Buf, &t.frame)
+		b.Buf = t.appendPush(b.Buf, m, we, node, as)
+		if n := b.Len() - head; n > t.cfg.MaxMessage || !t.admit(c, b.Len()) {
+			b.Reset()
+			t.put(b)
+			if n > t.cfg.MaxMessage {
+				return fmt.Errorf("%w: %d bytes", ErrMessageTooLarge, n)
+			}
+			return ErrQueueFull
+		}
+		t.closeOpen(pq)
+		t.nextSN(c)
+		pq.open, pq.openCh = b, c
+		t.add(c, b.Len())
+		if m.QoS.Express() {
+			t.closeOpen(pq)
+		}
+		return nil
+	}
+	t.enc = t.appendPush(t.enc[:0], m, we, node, as)
 	return t.pushEncoded(m.QoS, reliable)
 }
 
@@ -202,16 +249,17 @@ func (t *TX) PushEncoded(b []byte, q codec.QoS, reliable bool) error {
 	return t.pushEncoded(q, reliable)
 }
 
-// pushBound is an upper bound of m's encoded size, or a huge value when
-// m carries extensions of unknown size.
-func pushBound(m *codec.Push) int {
-	if len(m.Exts) != 0 || len(m.Body.Exts) != 0 {
+// pushBound is an upper bound of m's encoded size (with WireExpr we and
+// without its extensions when as), or a huge value when m carries
+// extensions of unknown size.
+func pushBound(m *codec.Push, we *codec.WireExpr, as bool) int {
+	if !as && len(m.Exts) != 0 || len(m.Body.Exts) != 0 {
 		return math.MaxInt
 	}
 	d := &m.Body
-	// Header bytes, lengths, QoS, NodeId, timestamp, source info and
+	// Header bytes, lengths, QoS, NodeId, timestamps, source info and
 	// encoding id take well under 128 bytes together.
-	return 128 + len(m.WireExpr.Suffix) + len(d.Payload) + len(d.Attachment) + len(d.Encoding.Schema)
+	return 128 + len(we.Suffix) + len(d.Payload) + len(d.Attachment) + len(d.Encoding.Schema)
 }
 
 // pushEncoded queues the message encoded in t.enc.
@@ -395,6 +443,13 @@ func (t *TX) closeOpen(pq *txPrio) {
 	if pq.open != nil {
 		pq.push(queued{b: pq.open, ch: pq.openCh})
 		pq.open = nil
+	}
+}
+
+// put gives back an empty batch that was never handed out.
+func (t *TX) put(b *codec.BatchBuilder) {
+	if len(t.free) < t.keep {
+		t.free = append(t.free, b)
 	}
 }
 

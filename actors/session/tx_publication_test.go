@@ -49,3 +49,45 @@ func TestPushPublicationSameBatches(t *testing.T) {
 		}
 	}
 }
+
+// TestPushForwardSameBatches: PushForward encodes what a router forwards
+// (another WireExpr and NodeId, no network timestamp nor unknown
+// extensions) into the very batches Push makes of that Push.
+func TestPushForwardSameBatches(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 5))
+	for _, batch := range []uint16{2048, 65535} {
+		est := coreEst(batch, true, 1, 0, 0)
+		a := newTestTX(t, est, true, DefaultTXConfig())
+		b := newTestTX(t, est, true, DefaultTXConfig())
+		for i := range 5000 {
+			n := []int{0, 8, 100, 1000, 3000, 70000}[r.IntN(6)]
+			qos := codec.NewQoS(codec.Priority(r.IntN(8)), r.IntN(2) == 0, r.IntN(10) == 0)
+			p := coreRandomMessage(r, n, qos).Push
+			if r.IntN(7) == 0 {
+				p.Exts = []codec.Extension{{Key: 0x2f, Value: 42}}
+			}
+			we := codec.WireExpr{Suffix: []byte("forwarded/key"), Mapping: true}
+			node := uint16(r.IntN(3))
+			fwd := codec.Push{WireExpr: we, QoS: p.QoS, NodeID: node, Body: p.Body}
+			rel := r.IntN(3) != 0
+			ea := a.Push(&codec.NetworkMessage{ID: codec.MidPush, Push: fwd}, rel)
+			eb := b.PushForward(&p, &we, node, rel)
+			if (ea == nil) != (eb == nil) {
+				t.Fatalf("batch %d message %d: Push %v, PushForward %v", batch, i, ea, eb)
+			}
+			if r.IntN(4) == 0 || ea != nil {
+				for {
+					ba, bb := a.Pull(), b.Pull()
+					if !bytes.Equal(ba, bb) {
+						t.Fatalf("batch %d message %d: batches differ:\n%x\n%x", batch, i, ba, bb)
+					}
+					if ba == nil {
+						break
+					}
+					a.Release(ba)
+					b.Release(bb)
+				}
+			}
+		}
+	}
+}

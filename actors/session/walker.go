@@ -25,14 +25,16 @@ type Handler interface {
 	EndRead() error
 }
 
-// KeepingHandler is a Handler that may keep the bytes of a message past
-// Handle: the session gives it a Keeper (its Walker) whose Keep reports,
-// during Handle, whether it may (the message lies in a read buffer of the
-// link, which then reads into a new one) or must copy (a reassembled
-// message, or a batch split across reads).
-type KeepingHandler interface {
+// WalkerHandler is a Handler that wants the session's Walker (given when
+// the handler is set): during Handle, Walker.Keep tells whether it may
+// keep the message's bytes, and Walker.Framed whether they stay valid
+// until the end of the batch. Its EndBatch is called after the messages
+// of each batch: what it held of the batch without keeping must be done
+// with by then.
+type WalkerHandler interface {
 	Handler
-	SetKeeper(k link.Keeper)
+	SetWalker(w *Walker)
+	EndBatch() error
 }
 
 // Discard is a Handler that drops everything.
@@ -68,9 +70,14 @@ type Walker struct {
 	reading atomic.Bool  // inside a read: a handler may be waiting
 	stats   atomic.Pointer[Stats]
 
-	keeper   link.Keeper // the link's reader, once switched to the walker
-	keepable bool        // the message being handled lies in a link buffer
+	keeper   link.Keeper   // the link's reader, once switched to the walker
+	keepable bool          // the message being handled lies in a link buffer
+	wh       WalkerHandler // h, when it is one
 }
+
+// Framed reports whether the message being handled lies in a Frame of
+// the current batch (valid until EndBatch), not in a reassembly buffer.
+func (w *Walker) Framed() bool { return w.keepable }
 
 // SetKeeper takes the link reader's Keeper (the link.KeeperSink
 // interface).
@@ -107,8 +114,9 @@ func (w *Walker) SetHandler(h Handler) {
 		h = Discard{}
 	}
 	w.h = h
-	if kh, ok := h.(KeepingHandler); ok {
-		kh.SetKeeper(w)
+	w.wh, _ = h.(WalkerHandler)
+	if w.wh != nil {
+		w.wh.SetWalker(w)
 	}
 }
 
@@ -146,6 +154,12 @@ func (w *Walker) Batch(b []byte) error {
 			// KeepAlive only refreshes the lease; OAM and Join mean
 			// nothing on a unicast session.
 		case codec.MidClose:
+			// What came before the Close is handed over first.
+			if w.wh != nil {
+				if err := w.wh.EndBatch(); err != nil {
+					return handlerErr(err)
+				}
+			}
 			return &PeerClosedError{Reason: w.tm.Close.Reason}
 		default:
 			return &CloseError{Reason: codec.CloseInvalid,
@@ -154,6 +168,11 @@ func (w *Walker) Batch(b []byte) error {
 	}
 	if err := w.br.Err(); err != nil {
 		return &CloseError{Reason: codec.CloseInvalid, Err: err}
+	}
+	if w.wh != nil {
+		if err := w.wh.EndBatch(); err != nil {
+			return handlerErr(err)
+		}
 	}
 	return nil
 }
