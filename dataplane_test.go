@@ -8,11 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gozenoh/zenoh/actors/link"
-	"github.com/gozenoh/zenoh/actors/session"
 	"github.com/gozenoh/zenoh/codec"
-	"github.com/gozenoh/zenoh/internal/actortest"
-	"github.com/gozenoh/zenoh/internal/sessiontest"
 )
 
 // routerAndClients opens a router and n clients connected to it.
@@ -196,32 +192,11 @@ func TestNoEcho(t *testing.T) {
 
 // stuckPeer connects a bare session to s as a client whose handler
 // stops taking messages after its first Push, until release closes; it
-// declares a subscriber on key. It returns when its declaration is in.
+// declares a subscriber on key.
 func stuckPeer(t *testing.T, s *Session, key string, release chan struct{}) *atomic.Int64 {
 	t.Helper()
-	sys := actortest.NewSystem(t)
 	var n atomic.Int64
-	p := sessiontest.New(t, sys, sessiontest.Options{Handler: func(*session.Opened, chan<- any) session.Handler {
-		return &stuckHandler{n: &n, release: release}
-	}})
-	ep, err := link.ParseEndpoint(locatorOf(t, s))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := session.ManagerConfig{Session: session.DefaultConfig(), Handler: p.PID, Logger: actortest.Logger(),
-		Connect: []link.Endpoint{ep}}
-	cfg.Session.ZID, cfg.Session.WhatAmI = actortest.NewZID(t), codec.Client
-	props, err := session.ManagerProps(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mgr := sys.Root.Spawn(props)
-	t.Cleanup(func() { _ = sys.Root.StopFuture(mgr).Wait() })
-	o := actortest.Next[*session.Opened](t, p.Events, testWait)
-	if err := sessiontest.Send(o, codec.NetworkMessage{ID: codec.MidDeclare, Declare: codec.Declare{QoS: codec.DefaultQoS,
-		Body: codec.Declaration{Kind: codec.DeclSubscriber, ID: 1, WireExpr: wire(key)}}}); err != nil {
-		t.Fatal(err)
-	}
+	declareRaw(t, rawSession(t, s, codec.Client, &stuckHandler{n: &n, release: release}), key)
 	return &n
 }
 

@@ -23,10 +23,20 @@
 //	replies, _ := s.Get(ctx, "demo/q?x=1")
 //	for r := range replies { ... }
 //
-// Subscribers receive through a Callback, a bounded FifoChannel (which
-// drops new samples when full) or a RingChannel (which drops the
-// oldest). Every callback runs on the session's single dispatch
-// goroutine: keep callbacks short, and never wait there for a Get.
-// A session's own publications reach its own matching subscribers, and
-// its Gets its own matching queryables, as in zenoh.
+// Publications cross no queue of the API: Put encodes the sample straight
+// into the send queues of the sessions it goes to (one copy, no
+// allocation with a Publisher), and a received sample is delivered on the
+// goroutine that read it. Subscribers receive through a Callback (one
+// call at a time, in order, on that goroutine), a LoanedCallback (the
+// same, with the sample's bytes lent for the call: nothing copied), a
+// bounded FifoChannel (a Block sample waits for room, a Drop one is
+// dropped and counted) or a RingChannel (which drops the oldest).
+// Congestion control is zenoh's: Drop waits wait_before_drop (1 ms) for
+// room, Block up to wait_before_close (5 s), after which the peer that
+// takes nothing is closed. Session.Stats and Subscriber.Dropped count
+// every sample dropped. Queryable callbacks, Get replies and liveliness
+// events run on the session's dispatch goroutine: keep queryable
+// callbacks short, and never wait there for a Get. A session's own
+// publications reach its own matching subscribers, and its Gets its own
+// matching queryables, as in zenoh.
 package zenoh

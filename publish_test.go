@@ -26,15 +26,14 @@ func (c rawCounter) Handle(m *codec.NetworkMessage, _ bool) error {
 
 func (rawCounter) EndRead() error { return nil }
 
-// rawSubscriber connects a bare session (no router, no API: nothing on
-// its side allocates per message) to s as a peer, declares a subscriber
-// on key through it, and returns its count of Pushes received.
-func rawSubscriber(tb testing.TB, s *Session, key string) *atomic.Int64 {
+// rawSession connects a bare session (no router, no API: nothing on its
+// side allocates per message) to s as a node of mode whose received
+// messages go to h, and returns its Opened.
+func rawSession(tb testing.TB, s *Session, mode codec.WhatAmI, h session.Handler) *session.Opened {
 	tb.Helper()
 	sys := actortest.NewSystem(tb)
-	var n atomic.Int64
 	p := sessiontest.New(tb, sys, sessiontest.Options{Handler: func(*session.Opened, chan<- any) session.Handler {
-		return rawCounter{n: &n}
+		return h
 	}})
 	ep, err := link.ParseEndpoint(locatorOf(tb, s))
 	if err != nil {
@@ -42,19 +41,31 @@ func rawSubscriber(tb testing.TB, s *Session, key string) *atomic.Int64 {
 	}
 	cfg := session.ManagerConfig{Session: session.DefaultConfig(), Handler: p.PID, Logger: actortest.Logger(),
 		Connect: []link.Endpoint{ep}}
-	cfg.Session.ZID, cfg.Session.WhatAmI = actortest.NewZID(tb), codec.Peer
+	cfg.Session.ZID, cfg.Session.WhatAmI = actortest.NewZID(tb), mode
 	props, err := session.ManagerProps(cfg)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	mgr := sys.Root.Spawn(props)
 	tb.Cleanup(func() { _ = sys.Root.StopFuture(mgr).Wait() })
-	o := actortest.Next[*session.Opened](tb, p.Events, testWait)
-	decl := codec.NetworkMessage{ID: codec.MidDeclare, Declare: codec.Declare{QoS: codec.DefaultQoS,
-		Body: codec.Declaration{Kind: codec.DeclSubscriber, ID: 1, WireExpr: wire(key)}}}
-	if err := sessiontest.Send(o, decl); err != nil {
+	return actortest.Next[*session.Opened](tb, p.Events, testWait)
+}
+
+// declareRaw declares subscriber 1 on key through a bare session.
+func declareRaw(tb testing.TB, o *session.Opened, key string) {
+	tb.Helper()
+	if err := sessiontest.Send(o, codec.NetworkMessage{ID: codec.MidDeclare, Declare: codec.Declare{QoS: codec.DefaultQoS,
+		Body: codec.Declaration{Kind: codec.DeclSubscriber, ID: 1, WireExpr: wire(key)}}}); err != nil {
 		tb.Fatal(err)
 	}
+}
+
+// rawSubscriber connects a bare peer session to s, declares a subscriber
+// on key through it, and returns its count of Pushes received.
+func rawSubscriber(tb testing.TB, s *Session, key string) *atomic.Int64 {
+	tb.Helper()
+	var n atomic.Int64
+	declareRaw(tb, rawSession(tb, s, codec.Peer, rawCounter{n: &n}), key)
 	return &n
 }
 
@@ -138,30 +149,12 @@ func BenchmarkPublisherPut(b *testing.B) {
 	}
 }
 
-// rawPublisher connects a bare session to s as a peer and returns its
-// Opened: pushing through its outbox publishes with nothing of the API on
-// the sending side.
+// rawPublisher connects a bare peer session to s: pushing through its
+// outbox publishes with nothing of the API on the sending side.
 func rawPublisher(tb testing.TB, s *Session) *session.Opened {
 	tb.Helper()
-	sys := actortest.NewSystem(tb)
 	var n atomic.Int64
-	p := sessiontest.New(tb, sys, sessiontest.Options{Handler: func(*session.Opened, chan<- any) session.Handler {
-		return rawCounter{n: &n}
-	}})
-	ep, err := link.ParseEndpoint(locatorOf(tb, s))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	cfg := session.ManagerConfig{Session: session.DefaultConfig(), Handler: p.PID, Logger: actortest.Logger(),
-		Connect: []link.Endpoint{ep}}
-	cfg.Session.ZID, cfg.Session.WhatAmI = actortest.NewZID(tb), codec.Peer
-	props, err := session.ManagerProps(cfg)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	mgr := sys.Root.Spawn(props)
-	tb.Cleanup(func() { _ = sys.Root.StopFuture(mgr).Wait() })
-	return actortest.Next[*session.Opened](tb, p.Events, testWait)
+	return rawSession(tb, s, codec.Peer, rawCounter{n: &n})
 }
 
 // BenchmarkSubscriberCallback: a bare peer pushes (Block) over loopback

@@ -295,19 +295,11 @@ func (s *Session) Info() (SessionInfo, error) {
 	if s.isClosed() {
 		return info, ErrClosed
 	}
-	ss, err := s.node.Sessions()
+	reports, err := s.peerReports()
 	if err != nil {
-		return info, fmt.Errorf("zenoh: asking the session manager: %w", err)
+		return info, err
 	}
-	for zid, pid := range ss {
-		res, err := s.sys.Root.RequestFuture(pid, &session.GetStats{}, askTimeout).Result()
-		if err != nil {
-			continue // the session ended meanwhile
-		}
-		r, ok := res.(*session.Report)
-		if !ok {
-			continue
-		}
+	for zid, r := range reports {
 		switch r.Established.WhatAmI {
 		case codec.Router:
 			info.Routers = append(info.Routers, zid.String())
@@ -353,22 +345,33 @@ func (s *Session) Stats() (Stats, error) {
 	if s.isClosed() {
 		return st, ErrClosed
 	}
-	ss, err := s.node.Sessions()
+	reports, err := s.peerReports()
 	if err != nil {
-		return st, fmt.Errorf("zenoh: asking the session manager: %w", err)
+		return st, err
 	}
-	for zid, pid := range ss {
-		res, err := s.sys.Root.RequestFuture(pid, &session.GetStats{}, askTimeout).Result()
-		if err != nil {
-			continue // the session ended meanwhile
-		}
-		if r, ok := res.(*session.Report); ok {
-			st.Peers = append(st.Peers, PeerStats{ZID: zid.String(), WhatAmI: r.Established.WhatAmI,
-				Dropped: r.DroppedSends, Queued: r.QueuedBytes})
-		}
+	for zid, r := range reports {
+		st.Peers = append(st.Peers, PeerStats{ZID: zid.String(), WhatAmI: r.Established.WhatAmI,
+			Dropped: r.DroppedSends, Queued: r.QueuedBytes})
 	}
 	slices.SortFunc(st.Peers, func(a, b PeerStats) int { return strings.Compare(a.ZID, b.ZID) })
 	return st, nil
+}
+
+// peerReports asks every established session of the node for its
+// counters (a session that ended meanwhile is left out).
+func (s *Session) peerReports() (map[codec.ZenohID]*session.Report, error) {
+	ss, err := s.node.Sessions()
+	if err != nil {
+		return nil, fmt.Errorf("zenoh: asking the session manager: %w", err)
+	}
+	out := make(map[codec.ZenohID]*session.Report, len(ss))
+	for zid, pid := range ss {
+		res, err := s.sys.Root.RequestFuture(pid, &session.GetStats{}, askTimeout).Result()
+		if r, ok := res.(*session.Report); err == nil && ok {
+			out[zid] = r
+		}
+	}
+	return out, nil
 }
 
 // send hands control messages to the router as this session's.

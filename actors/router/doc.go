@@ -1,16 +1,40 @@
-// Package router is the routing-table core of a Zenoh node
-// (spec/network.md §9 and §10): faces, their key-expression ids and
-// declarations, interests, Push routes and pending queries. It is plain Go
-// with no goroutines, no I/O and no actor imports; time is passed in. A
-// router actor owns one Tables, feeds it what its sessions receive and
-// sends the Out messages it returns.
+// Package router routes a Zenoh node's traffic (spec/network.md §9 and
+// §10). It has two halves.
 //
-// # Usage
+// The control plane is the Tables (tables.go, declare.go, interest.go,
+// query.go, mesh.go, linkstate.go): faces, their key-expression ids and
+// declarations, interests, pending queries and the router mesh, in plain
+// Go with no goroutines and no I/O; time is passed in. The router actor
+// (router.go) owns one Tables: the session manager tells it of sessions
+// opened and closed, faces hand it their control messages, and it sends
+// what the Tables decide.
+//
+// The data plane (plane.go, snapshot.go, push.go, face.go, local.go)
+// routes publications without the actor. Whenever the routes may change
+// the actor publishes a Snapshot of what routing reads (faces, their
+// key-expression ids, subscribers by key, the mesh's trees) through one
+// atomic pointer on the node's Plane; declarations in a burst share one
+// snapshot. A session's link reader walks each batch once and hands every
+// network message to the session's remoteFace on its own goroutine: a
+// Push is routed there against the snapshot, through a route cache of its
+// own, and encoded into the outboxes of the sessions it goes to (those of
+// one batch and route together) or delivered to local subscribers; any
+// other message is handed to the actor in batches, and a Push that
+// follows one waits until the actor has applied it, so that it is routed
+// with the declarations before it in effect. Local faces (the API
+// session, storages, aligners: Local) publish the same way on the
+// publishing goroutine, and get the actor's messages for them on an actor
+// of their own. A publication thus crosses no mailbox and at most one
+// goroutine hand-off per node (the destination link's writer, and none
+// when the link is quiet).
+//
+// # Usage of the Tables
 //
 //	t, err := router.New(router.DefaultConfig())
 //	out, err := t.OpenFace(id, router.FaceInfo{WhatAmI: codec.Client, ZID: zid})
 //	out, err = t.Handle(id, &msg, now)              // Declare, Interest, Request, Response, ResponseFinal
-//	dests, err := t.RoutePush(id, &msg.Push)        // hot path, cached
+//	snap := t.Snapshot()                            // what the data plane routes with
+//	dests, err := t.RoutePush(id, &msg.Push)        // the data plane's routing, on the tables' own cache
 //	out = t.Tick(now)                               // query timeouts
 //	out = t.CloseFace(id, now)
 //
@@ -80,13 +104,30 @@
 //
 // # Push routes
 //
-// RoutePush resolves the key, looks up the subscriber tree and caches the
-// destinations in an LRU keyed by (source face, scope, suffix, M). Every
-// change that may alter a route (subscriber declarations, face open and
-// close, key-expression undeclaration) bumps a generation counter that
-// cached entries carry, so stale entries are recomputed. A cache hit does
-// not allocate; the returned slice is shared with the cache and
-// read-only.
+// A route is computed from a Snapshot: the key resolved, the subscriber
+// tree looked up, the destinations sorted by face. A RouteCache (one per
+// reader, one per local face, one per publisher as a PubRoute) keeps
+// routes in an LRU keyed by (scope, suffix, M, NodeId), each valid for
+// the snapshot it was computed from: a new snapshot makes every cached
+// route stale at once. A hit does not allocate.
+//
+// # Back pressure
+//
+// A publication under Block waits for room in a destination's outbox,
+// which holds back its publisher (a link's reader: that session's peer;
+// a local publisher's goroutine) and nobody else; a Drop one waits at
+// most wait_before_drop. Control messages are never waited for: a full
+// outbox parks them, and while a destination has more than 4 MiB parked
+// the face whose messages went there is not acknowledged, so its reader
+// stops handing over more.
+//
+// # Failure
+//
+// The router actor restarted after a panic starts with empty tables: it
+// asks the session manager to close every session (peers reconnect and
+// declare again) and re-opens the local faces with the declarations they
+// remember. Face ids come from the Plane and are never reused, so a late
+// message of an old face is ignored.
 //
 // # Queries
 //
@@ -101,6 +142,6 @@
 //
 // Config.MaxDeclarationsPerFace bounds each face's key-expression ids,
 // entities and registered interests; Config.MaxPendingQueries bounds the
-// forwarded requests; Config.RouteCacheSize bounds the route cache;
+// forwarded requests; Config.RouteCacheSize bounds each route cache;
 // Config.MaxMeshNodes bounds the routers of the mesh graph.
 package router

@@ -151,7 +151,6 @@ func (f *remoteFace) EndBatch() error {
 	return nil
 }
 
-
 // EndRead hands the control messages of the read to the router.
 func (f *remoteFace) EndRead() error {
 	f.flushStaged()

@@ -1,7 +1,6 @@
 package router
 
 import (
-	"fmt"
 	"maps"
 	"slices"
 	"sync/atomic"
@@ -188,23 +187,7 @@ func (t *Tables) markDirty(id FaceID) {
 
 // resolve returns the key a WireExpr received from face f denotes.
 func (s *Snapshot) resolve(f *faceView, we *codec.WireExpr) (string, error) {
-	var k string
-	switch {
-	case we.Scope == 0:
-		k = string(we.Suffix)
-	case we.Mapping:
-		p, ok := f.keys[we.Scope]
-		if !ok {
-			return "", fmt.Errorf("%w: %d on face %d", ErrUnknownScope, we.Scope, f.id)
-		}
-		k = p + string(we.Suffix)
-	default: // we never declare ids of our own to faces
-		return "", fmt.Errorf("%w: %d (receiver side) on face %d", ErrUnknownScope, we.Scope, f.id)
-	}
-	if err := keyexpr.Validate(k); err != nil {
-		return "", fmt.Errorf("%w: %w", ErrInvalidKey, err)
-	}
-	return k, nil
+	return resolveKey(f.keys, f.id, we)
 }
 
 // source returns the router where a Push received on f with NodeId node

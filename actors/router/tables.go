@@ -324,18 +324,24 @@ func (t *Tables) Handle(from FaceID, m *codec.NetworkMessage, now time.Time) ([]
 // (network.md §1.2): plain concatenation of the declared prefix and the
 // suffix, then validation. The result never aliases the input.
 func (t *Tables) resolve(f *face, we *codec.WireExpr) (string, error) {
+	return resolveKey(f.remoteIDs, f.id, we)
+}
+
+// resolveKey resolves we against the key-expression ids keys that face id
+// declared.
+func resolveKey(keys map[uint16]string, id FaceID, we *codec.WireExpr) (string, error) {
 	var s string
 	switch {
 	case we.Scope == 0:
 		s = string(we.Suffix)
 	case we.Mapping:
-		p, ok := f.remoteIDs[we.Scope]
+		p, ok := keys[we.Scope]
 		if !ok {
-			return "", fmt.Errorf("%w: %d on face %d", ErrUnknownScope, we.Scope, f.id)
+			return "", fmt.Errorf("%w: %d on face %d", ErrUnknownScope, we.Scope, id)
 		}
 		s = p + string(we.Suffix)
 	default: // we never declare ids of our own to faces
-		return "", fmt.Errorf("%w: %d (receiver side) on face %d", ErrUnknownScope, we.Scope, f.id)
+		return "", fmt.Errorf("%w: %d (receiver side) on face %d", ErrUnknownScope, we.Scope, id)
 	}
 	if err := keyexpr.Validate(s); err != nil {
 		return "", fmt.Errorf("%w: %w", ErrInvalidKey, err)
