@@ -41,7 +41,9 @@ type DirectSource interface {
 // complete batch of a read, in order, aliasing the read buffer (valid
 // only during the call), then EndRead. An error stops the reader and is
 // reported to the owner as *Rejected; the connection stays open so that
-// the owner can still write (a Close).
+// the owner can still write (a Close). EndRead follows a refused batch
+// too (its error then ignored), so that what the sink took before it is
+// not held back.
 type Sink interface {
 	Batch(b []byte) error
 	EndRead() error
@@ -515,6 +517,10 @@ func (r *reader) process(p []byte) error {
 	}
 	if err == nil {
 		err = r.flush()
+	} else if r.fed {
+		// What the sink took before the bad batch still goes on.
+		r.fed = false
+		_ = r.sink.EndRead()
 	}
 	// A read that filled the buffer means a busy link: read more at a
 	// time. The sink keeping bytes of the buffer means a new one anyway;

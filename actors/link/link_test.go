@@ -692,7 +692,8 @@ func TestReaderInbounds(t *testing.T) {
 }
 
 // TestReaderSinkRejects: a sink's error ends the read at once, wrapped
-// for the link to report as Rejected; no EndRead follows a refused batch.
+// for the link to report as Rejected; the batches after it are not read,
+// but EndRead still ends the read (what the sink took goes on).
 func TestReaderSinkRejects(t *testing.T) {
 	errBad := errors.New("bad")
 	for _, tt := range []struct {
@@ -701,7 +702,7 @@ func TestReaderSinkRejects(t *testing.T) {
 		endErr    bool   // EndRead refuses
 		wantCalls string // "b:<batch>" per Batch, "e" per EndRead
 	}{
-		{name: "Batch", batchErr: "bad", wantCalls: "b:ok b:bad"},
+		{name: "Batch", batchErr: "bad", wantCalls: "b:ok b:bad e"},
 		{name: "EndRead", endErr: true, wantCalls: "b:ok b:bad b:after e"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

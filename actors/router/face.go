@@ -54,6 +54,9 @@ type remoteFace struct {
 	staged      []codec.Push
 	stagedRoute []Dest
 	stagedRel   bool
+	// Outboxes given publications during this read and not yet flushed:
+	// written (or their writers woken) once, when the read ends.
+	unflushed []*session.Outbox
 }
 
 func newRemoteFace(pl *Plane, id FaceID, cancel <-chan struct{}) *remoteFace {
@@ -136,9 +139,31 @@ func (f *remoteFace) flushStaged() {
 	for i := range f.stagedRoute {
 		d := &f.stagedRoute[i]
 		d.Out.Forward(f.staged, &d.WireExpr, d.NodeID, f.stagedRel, f.cancel)
+		f.markUnflushed(d.Out)
 	}
 	clear(f.staged)
 	f.staged, f.stagedRoute = f.staged[:0], nil
+}
+
+// markUnflushed remembers that o must be flushed when the read ends.
+func (f *remoteFace) markUnflushed(o *session.Outbox) {
+	for _, u := range f.unflushed {
+		if u == o {
+			return
+		}
+	}
+	f.unflushed = append(f.unflushed, o)
+}
+
+// flushOut hands over what is staged and sends what the read queued in
+// each destination's outbox.
+func (f *remoteFace) flushOut() {
+	f.flushStaged()
+	for i, o := range f.unflushed {
+		o.Flush()
+		f.unflushed[i] = nil
+	}
+	f.unflushed = f.unflushed[:0]
 }
 
 // SetWalker takes the session's Walker (the session.WalkerHandler
@@ -153,7 +178,7 @@ func (f *remoteFace) EndBatch() error {
 
 // EndRead hands the control messages of the read to the router.
 func (f *remoteFace) EndRead() error {
-	f.flushStaged()
+	f.flushOut()
 	f.now = 0
 	if len(f.ctrl) == 0 {
 		return nil
@@ -193,6 +218,7 @@ func (f *remoteFace) sync() error {
 }
 
 func (f *remoteFace) awaitAck() error {
+	f.flushOut() // nothing waits unsent while the face waits
 	select {
 	case <-f.acks:
 		f.inflight--

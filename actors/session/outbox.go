@@ -281,6 +281,11 @@ func (o *Outbox) push(q codec.QoS, reliable bool, cancel <-chan struct{}, try fu
 // (TX.PushForward), under one acquisition of the lock, each under its own
 // congestion control as PushPublication applies it. It returns how many
 // it dropped (the rest when the session closes or cancel closes).
+//
+// Forward does not write what it queued: it wakes the writer only when a
+// batch is full, so that a reader forwarding a whole read fills batches
+// instead of writing once per call. The caller calls Flush when its read
+// is done (or before it waits for anything).
 func (o *Outbox) Forward(ps []codec.Push, we *codec.WireExpr, node uint16, reliable bool, cancel <-chan struct{}) int {
 	dropped, unresponsive := 0, false
 	o.mu.Lock()
@@ -337,15 +342,29 @@ func (o *Outbox) Forward(ps []codec.Push, we *codec.WireExpr, node uint16, relia
 			break
 		}
 	}
+	if o.tx != nil && o.tx.HasFull() {
+		o.wakeLocked()
+	}
+	o.mu.Unlock()
+	if unresponsive {
+		o.fireUnresponsive()
+	}
+	return dropped
+}
+
+// Flush sends what is queued: at once on the caller's goroutine when the
+// link is quiet (a direct write), else by waking the writer.
+func (o *Outbox) Flush() {
+	o.mu.Lock()
+	if o.state != outOpen {
+		o.mu.Unlock()
+		return
+	}
 	bufs := o.flushLocked()
 	o.mu.Unlock()
 	if bufs != nil && o.direct(bufs) {
 		o.Written(bufs, nil)
 	}
-	if unresponsive {
-		o.fireUnresponsive()
-	}
-	return dropped
 }
 
 // waitLocked waits, with the lock released, until the writer frees room,

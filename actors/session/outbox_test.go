@@ -1008,3 +1008,54 @@ func TestOutboxDirect(t *testing.T) {
 		})
 	}
 }
+
+// TestOutboxForwardFlush: Forward only queues (a reader forwarding a
+// whole read must not write once per call) and wakes the writer only
+// when a batch is full; Flush then sends the rest, directly on a quiet
+// link.
+func TestOutboxForwardFlush(t *testing.T) {
+	x := newObx(t, obConfig(1<<20))
+	d := &directLink{t: t, all: true}
+	x.SetDirect(d.write)
+	x.clk.add(time.Hour) // quiet: a push would write directly
+	fwd := func(payloads ...string) {
+		t.Helper()
+		ps := make([]codec.Push, len(payloads))
+		for i, p := range payloads {
+			ps[i] = obMsg(codec.PriorityData, true, p).Push
+		}
+		if n := x.Forward(ps, &codec.WireExpr{Suffix: []byte("k")}, 0, true, nil); n != 0 {
+			t.Fatalf("Forward dropped %d", n)
+		}
+	}
+	fwd("a", "b")
+	fwd("c")
+	if len(d.calls) != 0 || x.signalled() {
+		t.Fatalf("Forward wrote (%q) or woke the writer", d.calls)
+	}
+	x.Flush()
+	if len(d.calls) != 1 || !sameStrings(d.calls[0], []string{"a", "b", "c"}) {
+		t.Fatalf("Flush wrote %q; want one write of a, b, c", d.calls)
+	}
+
+	// A full batch wakes the writer, without a direct write.
+	big := sized("big", 700)
+	fwd(big, big, big, big)
+	if len(d.calls) != 1 || !x.signalled() {
+		t.Fatalf("%d writes, writer not woken; want it woken for the full batch", len(d.calls))
+	}
+	got := payloads(x.pull())
+	if len(got) != 4 {
+		t.Fatalf("writer sent %d payloads; want 4", len(got))
+	}
+
+	// Flush with nothing queued writes nothing; after Shutdown it is a
+	// no-op.
+	x.clk.add(time.Hour)
+	x.Flush()
+	x.Shutdown()
+	x.Flush()
+	if len(d.calls) != 1 {
+		t.Fatalf("%d writes; want 1", len(d.calls))
+	}
+}
