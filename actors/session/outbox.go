@@ -282,8 +282,9 @@ func (o *Outbox) push(q codec.QoS, reliable bool, cancel <-chan struct{}, try fu
 // congestion control as PushPublication applies it. It returns how many
 // it dropped (the rest when the session closes or cancel closes).
 //
-// Forward does not write what it queued: it wakes the writer only when a
-// batch is full, so that a reader forwarding a whole read fills batches
+// Forward does not write what it queued: it wakes the writer only when
+// more than a batch is queued (an Express message closes its batch but
+// waits for Flush all the same), so that a reader forwarding a whole read fills batches
 // instead of writing once per call. The caller calls Flush when its read
 // is done (or before it waits for anything).
 func (o *Outbox) Forward(ps []codec.Push, we *codec.WireExpr, node uint16, reliable bool, cancel <-chan struct{}) int {
@@ -342,7 +343,7 @@ func (o *Outbox) Forward(ps []codec.Push, we *codec.WireExpr, node uint16, relia
 			break
 		}
 	}
-	if o.tx != nil && o.tx.HasFull() {
+	if o.tx != nil && o.tx.Backlog() {
 		o.wakeLocked()
 	}
 	o.mu.Unlock()

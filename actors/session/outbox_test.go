@@ -1038,10 +1038,23 @@ func TestOutboxForwardFlush(t *testing.T) {
 		t.Fatalf("Flush wrote %q; want one write of a, b, c", d.calls)
 	}
 
-	// A full batch wakes the writer, without a direct write.
+	// An Express message closes its batch, but Flush sends it.
+	ps := []codec.Push{obMsg(codec.PriorityData, true, "express").Push}
+	ps[0].QoS = codec.NewQoS(codec.PriorityData, true, true)
+	x.Forward(ps, &codec.WireExpr{Suffix: []byte("k")}, 0, true, nil)
+	if len(d.calls) != 1 || x.signalled() {
+		t.Fatal("an Express message written or the writer woken before Flush")
+	}
+	x.clk.add(time.Hour)
+	x.Flush()
+	if len(d.calls) != 2 || !sameStrings(d.calls[1], []string{"express"}) {
+		t.Fatalf("Flush wrote %q; want express", d.calls)
+	}
+
+	// More than a batch wakes the writer, without a direct write.
 	big := sized("big", 700)
 	fwd(big, big, big, big)
-	if len(d.calls) != 1 || !x.signalled() {
+	if len(d.calls) != 2 || !x.signalled() {
 		t.Fatalf("%d writes, writer not woken; want it woken for the full batch", len(d.calls))
 	}
 	got := payloads(x.pull())
@@ -1055,7 +1068,7 @@ func TestOutboxForwardFlush(t *testing.T) {
 	x.Flush()
 	x.Shutdown()
 	x.Flush()
-	if len(d.calls) != 1 {
-		t.Fatalf("%d writes; want 1", len(d.calls))
+	if len(d.calls) != 2 {
+		t.Fatalf("%d writes; want 2", len(d.calls))
 	}
 }

@@ -415,16 +415,9 @@ func (t *TX) Close(reason byte, session bool) []byte {
 // Pending is the number of bytes queued and not yet pulled.
 func (t *TX) Pending() int { return t.total }
 
-// HasFull reports whether a closed batch waits to be pulled: one that
-// the writer should take now rather than when the open ones fill.
-func (t *TX) HasFull() bool {
-	for i := range t.prio {
-		if t.prio[i].head < len(t.prio[i].ready) {
-			return true
-		}
-	}
-	return false
-}
+// Backlog reports whether more is queued than one batch holds: what a
+// writer should start on before the caller is done queueing.
+func (t *TX) Backlog() bool { return t.total >= t.limit }
 
 // Idle reports whether Pull would return nil.
 func (t *TX) Idle() bool { return t.total == 0 }
