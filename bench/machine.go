@@ -48,14 +48,17 @@ func machineLine(now time.Time) string {
 }
 
 // gitDescribe names the checkout the node was built from: the short
-// commit, with "+ local changes" for a dirty tree; "" without git.
+// commit, with "+ local changes" for a dirty tree (but for bench/results);
+// "" without git.
 func gitDescribe(root string) string {
 	out, err := exec.Command("git", "-C", root, "rev-parse", "--short", "HEAD").Output()
 	if err != nil {
 		return ""
 	}
 	s := strings.TrimSpace(string(out))
-	st, err := exec.Command("git", "-C", root, "status", "--porcelain", "--untracked-files=no").Output()
+	// The harness's own output (bench/results) does not count as a change.
+	st, err := exec.Command("git", "-C", root, "status", "--porcelain", "--untracked-files=no",
+		"--", ".", ":(exclude)bench/results").Output()
 	if err == nil && len(bytes.TrimSpace(st)) > 0 {
 		s += " + local changes"
 	}
