@@ -347,8 +347,8 @@ func runAll(ctx context.Context, o *options, stderr io.Writer) (*report, error) 
 
 // workloadNotes say what differs between the systems' tools.
 var workloadNotes = []string{
-	"Throughput is the mean rate the subscriber counted over the window; the publisher sends as fast as it can. gozenoh's `node bench pub-thr` uses congestion control Block (back pressure), zenoh-pico's z_pub_thr Drop, nats.go has no end-to-end flow control (TCP back pressure to the server only).",
-	"Ping-pong: one message in flight; the round trip is publish → echo on another key/subject → receive. z_ping spins on the echo (a core busy), the Go tools block: on 2 cores the spin competes with the router and z_pong, which shows in the p99 of pico via the router. z_ping and the NATS ping warm up before measuring; the node's ping measures from its first echo.",
+	"Throughput is the mean rate the subscriber counted over the window; the publisher sends as fast as it can. The `node bench` tools use only the public API, as an embedding program would: `pub-thr` a `Publisher.Put` loop with congestion control Block (back pressure), `sub-thr` a subscriber with a `LoanedCallback`. zenoh-pico's z_pub_thr uses Drop; nats.go has no end-to-end flow control (TCP back pressure to the server only).",
+	"Ping-pong: one message in flight; the round trip is publish → echo on another key/subject → receive. z_ping spins on the echo (a core busy); the node's `ping` publishes the next ping from the echo's callback and `pong` echoes from its callback, both sleeping in between, as the NATS tools do, so every round trip wakes sleeping threads. z_ping and the NATS ping warm up before measuring; the node's ping measures from its first echo.",
 }
 
 // runThr and runPing run one workload with children of its own, all
