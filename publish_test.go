@@ -13,19 +13,6 @@ import (
 	"github.com/gozenoh/zenoh/internal/sessiontest"
 )
 
-// rawCounter is a session handler that counts the Pushes it receives
-// and allocates nothing doing so.
-type rawCounter struct{ n *atomic.Int64 }
-
-func (c rawCounter) Handle(m *codec.NetworkMessage, _ bool) error {
-	if m.ID == codec.MidPush {
-		c.n.Add(1)
-	}
-	return nil
-}
-
-func (rawCounter) EndRead() error { return nil }
-
 // rawSession connects a bare session (no router, no API: nothing on its
 // side allocates per message) to s as a node of mode whose received
 // messages go to h, and returns its Opened.
@@ -65,7 +52,7 @@ func declareRaw(tb testing.TB, o *session.Opened, key string) {
 func rawSubscriber(tb testing.TB, s *Session, key string) *atomic.Int64 {
 	tb.Helper()
 	var n atomic.Int64
-	declareRaw(tb, rawSession(tb, s, codec.Peer, rawCounter{n: &n}), key)
+	declareRaw(tb, rawSession(tb, s, codec.Peer, sessiontest.PushCounter{N: &n}), key)
 	return &n
 }
 
@@ -137,14 +124,7 @@ func BenchmarkPublisherPut(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			for deadline := time.Now().Add(time.Minute); n.Load()-base < int64(b.N); {
-				if time.Now().After(deadline) {
-					b.Fatalf("received %d of %d", n.Load()-base, b.N)
-				}
-				<-time.After(time.Millisecond) // counting has no event; poll briefly
-			}
-			b.StopTimer()
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+			awaitAllCounted(b, n, base)
 		})
 	}
 }
@@ -154,7 +134,7 @@ func BenchmarkPublisherPut(b *testing.B) {
 func rawPublisher(tb testing.TB, s *Session) *session.Opened {
 	tb.Helper()
 	var n atomic.Int64
-	return rawSession(tb, s, codec.Peer, rawCounter{n: &n})
+	return rawSession(tb, s, codec.Peer, sessiontest.PushCounter{N: &n})
 }
 
 // BenchmarkSubscriberCallback: a bare peer pushes (Block) over loopback
@@ -174,42 +154,45 @@ func BenchmarkSubscriberCallback(b *testing.B) {
 }
 
 func benchSubscriber(b *testing.B, size int, handler func(func(Sample)) Handler) {
-	{
-		{
-			cfg := DefaultConfig()
-			cfg.Listen = []string{"tcp/127.0.0.1:0"}
-			s := openTest(b, cfg)
-			var n atomic.Int64
-			if _, err := s.DeclareSubscriber("bench/**", handler(func(Sample) { n.Add(1) })); err != nil {
-				b.Fatal(err)
-			}
-			o := rawPublisher(b, s)
-			msg := codec.NetworkMessage{ID: codec.MidPush, Push: codec.Push{WireExpr: wire("bench/x"),
-				QoS: codec.DefaultQoS | codec.QoSBlock, Body: codec.Data{Kind: codec.MidPut, Payload: make([]byte, size)}}}
-			for deadline := time.Now().Add(testWait); n.Load() == 0; {
-				_ = o.Outbox.Push(&msg, true, nil)
-				if time.Now().After(deadline) {
-					b.Fatal("no route to the subscriber")
-				}
-				<-time.After(5 * time.Millisecond) // the peer's interest is on its way
-			}
-			base := n.Load()
-			b.ReportAllocs()
-			b.SetBytes(int64(size))
-			b.ResetTimer()
-			for range b.N {
-				if err := o.Outbox.Push(&msg, true, nil); err != nil {
-					b.Fatal(err)
-				}
-			}
-			for deadline := time.Now().Add(time.Minute); n.Load()-base < int64(b.N); {
-				if time.Now().After(deadline) {
-					b.Fatalf("received %d of %d", n.Load()-base, b.N)
-				}
-				<-time.After(time.Millisecond) // counting has no event; poll briefly
-			}
-			b.StopTimer()
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+	cfg := DefaultConfig()
+	cfg.Listen = []string{"tcp/127.0.0.1:0"}
+	s := openTest(b, cfg)
+	var n atomic.Int64
+	if _, err := s.DeclareSubscriber("bench/**", handler(func(Sample) { n.Add(1) })); err != nil {
+		b.Fatal(err)
+	}
+	o := rawPublisher(b, s)
+	msg := codec.NetworkMessage{ID: codec.MidPush, Push: codec.Push{WireExpr: wire("bench/x"),
+		QoS: codec.DefaultQoS | codec.QoSBlock, Body: codec.Data{Kind: codec.MidPut, Payload: make([]byte, size)}}}
+	for deadline := time.Now().Add(testWait); n.Load() == 0; {
+		_ = o.Outbox.Push(&msg, true, nil)
+		if time.Now().After(deadline) {
+			b.Fatal("no route to the subscriber")
+		}
+		<-time.After(5 * time.Millisecond) // the peer's interest is on its way
+	}
+	base := n.Load()
+	b.ReportAllocs()
+	b.SetBytes(int64(size))
+	b.ResetTimer()
+	for range b.N {
+		if err := o.Outbox.Push(&msg, true, nil); err != nil {
+			b.Fatal(err)
 		}
 	}
+	awaitAllCounted(b, &n, base)
+}
+
+// awaitAllCounted waits until n counts b.N more than base, stops the
+// timer and reports the rate.
+func awaitAllCounted(b *testing.B, n *atomic.Int64, base int64) {
+	b.Helper()
+	for deadline := time.Now().Add(time.Minute); n.Load()-base < int64(b.N); {
+		if time.Now().After(deadline) {
+			b.Fatalf("received %d of %d", n.Load()-base, b.N)
+		}
+		<-time.After(time.Millisecond) // counting has no event; poll briefly
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
 }

@@ -29,6 +29,14 @@ func defaultPubOptions() pubOptions {
 	return pubOptions{priority: PriorityDefault, congestion: CongestionControlDrop}
 }
 
+// with returns o with opts applied.
+func (o pubOptions) with(opts []PutOption) pubOptions {
+	for _, op := range opts {
+		op.applyPut(&o)
+	}
+	return o
+}
+
 func (o *pubOptions) qos() codec.QoS {
 	return codec.NewQoS(o.priority, o.congestion == CongestionControlBlock, o.express)
 }
@@ -123,26 +131,21 @@ func WithTimestamp(ts hlc.Timestamp) PutOption { return timestampOpt(ts) }
 // sample is dropped for a destination whose queue stayed full for
 // wait_before_drop (1 ms), and counted in DroppedPublications.
 func (s *Session) Put(key string, payload []byte, opts ...PutOption) error {
-	o := defaultPubOptions()
-	for _, op := range opts {
-		op.applyPut(&o)
-	}
-	if err := keyexpr.Validate(key); err != nil {
-		return err
-	}
-	return s.publish(keyWire(key), codec.MidPut, payload, &o, nil)
+	return s.publishKey(key, codec.MidPut, payload, opts)
 }
 
 // Delete publishes a deletion of key.
 func (s *Session) Delete(key string, opts ...PutOption) error {
-	o := defaultPubOptions()
-	for _, op := range opts {
-		op.applyPut(&o)
-	}
+	return s.publishKey(key, codec.MidDel, nil, opts)
+}
+
+// publishKey is publish for a key given with each publication.
+func (s *Session) publishKey(key string, kind byte, payload []byte, opts []PutOption) error {
+	o := defaultPubOptions().with(opts)
 	if err := keyexpr.Validate(key); err != nil {
 		return err
 	}
-	return s.publish(keyWire(key), codec.MidDel, nil, &o, nil)
+	return s.publish(keyWire(key), kind, payload, &o, nil)
 }
 
 // keyWire names key in full without copying it: the routing reads the
@@ -192,10 +195,7 @@ func (s *Session) DeclarePublisher(key string, opts ...PutOption) (*Publisher, e
 	if s.isClosed() {
 		return nil, ErrClosed
 	}
-	o := defaultPubOptions()
-	for _, op := range opts {
-		op.applyPut(&o)
-	}
+	o := defaultPubOptions().with(opts)
 	return &Publisher{s: s, key: key, we: wire(key), o: o, route: router.NewPubRoute(key)}, nil
 }
 
@@ -210,10 +210,7 @@ func (p *Publisher) Put(payload []byte, opts ...PutOption) error {
 	if len(opts) == 0 {
 		return p.s.publish(p.we, codec.MidPut, payload, &p.o, p.route)
 	}
-	o := p.o
-	for _, op := range opts {
-		op.applyPut(&o)
-	}
+	o := p.o.with(opts)
 	return p.s.publish(p.we, codec.MidPut, payload, &o, p.route)
 }
 
@@ -222,10 +219,7 @@ func (p *Publisher) Delete(opts ...PutOption) error {
 	if p.undeclared.Load() {
 		return ErrUndeclared
 	}
-	o := p.o
-	for _, op := range opts {
-		op.applyPut(&o)
-	}
+	o := p.o.with(opts)
 	return p.s.publish(p.we, codec.MidDel, nil, &o, p.route)
 }
 

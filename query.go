@@ -596,10 +596,7 @@ func (q *Query) reply(key string, kind byte, payload []byte, opts []PutOption) e
 	if !q.anyKey && !keyexpr.Intersects(q.key, key) {
 		return errors.New("zenoh: reply key " + key + " does not intersect the query's " + q.key)
 	}
-	o := defaultPubOptions()
-	for _, op := range opts {
-		op.applyPut(&o)
-	}
+	o := defaultPubOptions().with(opts)
 	d := codec.Data{Kind: kind, Timestamp: o.timestamp, Attachment: cloneBytes(o.attachment)}
 	if kind == codec.MidPut {
 		d.Payload = cloneBytes(payload)
@@ -612,10 +609,7 @@ func (q *Query) reply(key string, kind byte, payload []byte, opts []PutOption) e
 // ReplyErr answers the query with an error value (WithEncoding sets its
 // encoding).
 func (q *Query) ReplyErr(payload []byte, opts ...PutOption) error {
-	o := defaultPubOptions()
-	for _, op := range opts {
-		op.applyPut(&o)
-	}
+	o := defaultPubOptions().with(opts)
 	return q.send(codec.Response{QoS: q.qos, IsErr: true,
 		ResponderID: codec.EntityGlobalID{ZID: q.s.node.ZID, EID: q.qbl.id},
 		Err:         codec.Err{Payload: cloneBytes(payload), Encoding: o.encoding.toCodec()}})

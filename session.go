@@ -52,13 +52,12 @@ const askTimeout = 5 * time.Second
 // queryable callback must not wait for a reply of Get, which that same
 // goroutine delivers.
 type Session struct {
-	cfg          Config
-	sys          *actor.ActorSystem
-	node         *actors.Node
-	disp         *actor.PID // the dispatcher: control messages for this session
-	face         *router.Local
-	logger       *slog.Logger
-	timestamping bool
+	cfg    Config
+	sys    *actor.ActorSystem
+	node   *actors.Node
+	disp   *actor.PID // the dispatcher: control messages for this session
+	face   *router.Local
+	logger *slog.Logger
 
 	storages     *actor.PID // supervisor of the node's storages, if any
 	storageStats map[string]*storage.Stats
@@ -132,7 +131,7 @@ func Open(ctx context.Context, cfg Config) (*Session, error) {
 		sys.Shutdown()
 		return nil, fmt.Errorf("zenoh: starting the node: %w", err)
 	}
-	s := &Session{cfg: cfg, sys: sys, node: n, logger: logger, timestamping: ncfg.Timestamping,
+	s := &Session{cfg: cfg, sys: sys, node: n, logger: logger,
 		done: make(chan struct{}), subs: map[uint32]*Subscriber{}, lsubs: map[uint32]*LivelinessSubscriber{}}
 	d := &dispatcher{s: s, qbls: map[uint32]*Queryable{}, gets: map[uint32]*pendingGet{}, liv: newLiveliness()}
 	s.disp = sys.Root.Spawn(actor.PropsFromFunc(d.receive))

@@ -12,26 +12,14 @@ import (
 	"github.com/gozenoh/zenoh/internal/sessiontest"
 )
 
-// countHandler counts the Pushes its session receives.
-type countHandler struct{ n *atomic.Int64 }
-
-func (h countHandler) Handle(m *codec.NetworkMessage, _ bool) error {
-	if m.ID == codec.MidPush {
-		h.n.Add(1)
-	}
-	return nil
-}
-
-func (countHandler) EndRead() error { return nil }
-
 // benchRouter measures publisher session → router → subscriber session,
 // all in one process over loopback TCP, with payloads of size bytes.
 func benchRouter(b *testing.B, size int) {
 	sys := actortest.NewSystem(b)
 	ep := startRouterTB(b, sys)
 	var got, ignored atomic.Int64
-	sub := connect(b, sys, ep, func(*session.Opened) session.Handler { return countHandler{n: &got} })
-	pub := connect(b, sys, ep, func(*session.Opened) session.Handler { return countHandler{n: &ignored} })
+	sub := connect(b, sys, ep, func(*session.Opened) session.Handler { return sessiontest.PushCounter{N: &got} })
+	pub := connect(b, sys, ep, func(*session.Opened) session.Handler { return sessiontest.PushCounter{N: &ignored} })
 	_ = sessiontest.Send(sub, declare(codec.Declaration{Kind: codec.DeclSubscriber, ID: 1, WireExpr: full("bench/**")}))
 	payload := make([]byte, size)
 	msg := codec.NetworkMessage{ID: codec.MidPush, Push: codec.Push{WireExpr: full("bench/x"),

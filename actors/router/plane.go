@@ -132,8 +132,7 @@ func (p *Plane) forward(dests []Dest, key string, m *codec.Push, reliable bool, 
 		if d.Out == nil {
 			continue
 		}
-		q := codec.Push{WireExpr: d.WireExpr, QoS: m.QoS, NodeID: d.NodeID, Body: m.Body}
-		if err := d.Out.PushPublication(&q, reliable, cancel); err != nil {
+		if err := d.Out.PushForward(m, &d.WireExpr, d.NodeID, reliable, cancel); err != nil {
 			dropped++
 		}
 	}

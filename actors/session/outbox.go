@@ -210,16 +210,43 @@ func (o *Outbox) PushPublication(p *codec.Push, reliable bool, cancel <-chan str
 	return o.push(p.QoS, reliable, cancel, func(tx *TX) error { return tx.PushPublication(p, reliable) })
 }
 
+// PushForward is PushPublication of a publication a router forwards,
+// encoded with WireExpr we and NodeId node (TX.PushForward).
+func (o *Outbox) PushForward(p *codec.Push, we *codec.WireExpr, node uint16, reliable bool, cancel <-chan struct{}) error {
+	return o.push(p.QoS, reliable, cancel, func(tx *TX) error { return tx.PushForward(p, we, node, reliable) })
+}
+
 // Push is PushPublication for any network message.
 func (o *Outbox) Push(m *codec.NetworkMessage, reliable bool, cancel <-chan struct{}) error {
 	return o.push(MessageQoS(m), reliable, cancel, func(tx *TX) error { return tx.Push(m, reliable) })
 }
 
-// push runs try under the lock until it queues, waiting as q's congestion
-// control says.
+// push runs try under the lock until it queues (queueLocked), then
+// sends what is queued: directly on a quiet link, else by the writer.
 func (o *Outbox) push(q codec.QoS, reliable bool, cancel <-chan struct{}, try func(*TX) error) error {
-	droppable := !reliable || !q.Block()
 	o.mu.Lock()
+	err := o.queueLocked(q, reliable, cancel, try)
+	var bufs [][]byte
+	if err == nil {
+		bufs = o.flushLocked()
+	}
+	o.mu.Unlock()
+	if bufs != nil && o.direct(bufs) {
+		o.Written(bufs, nil)
+	}
+	if err == ErrUnresponsive {
+		o.fireUnresponsive()
+	}
+	return err
+}
+
+// queueLocked runs try until it queues, waiting for room (with the lock
+// released) as q's congestion control says, and counts what it drops.
+// It returns with the lock held: nil, ErrDropped, ErrUnresponsive (the
+// caller fires onUnresponsive once it has unlocked), ErrClosed,
+// ErrCanceled, or try's own error (a message too large).
+func (o *Outbox) queueLocked(q codec.QoS, reliable bool, cancel <-chan struct{}, try func(*TX) error) error {
+	droppable := !reliable || !q.Block()
 	bit := uint8(1) << codec.PriorityData // without QoS, all share one queue
 	if o.tx != nil && o.tx.qos {
 		bit = uint8(1) << q.Priority()
@@ -227,28 +254,21 @@ func (o *Outbox) push(q codec.QoS, reliable bool, cancel <-chan struct{}, try fu
 	var deadline time.Time
 	for {
 		if o.state != outOpen {
-			o.mu.Unlock()
 			return ErrClosed
 		}
 		if droppable && o.congested&bit != 0 {
-			o.mu.Unlock()
 			o.dropped.Add(1)
 			return ErrDropped
 		}
 		err := try(o.tx)
+		if err == nil {
+			return nil
+		}
 		if !errors.Is(err, ErrQueueFull) {
-			var bufs [][]byte
-			if err == nil {
-				bufs = o.flushLocked()
-			} else {
-				o.dropped.Add(1) // too large for any queue
-			}
-			o.mu.Unlock()
-			if bufs != nil && o.direct(bufs) {
-				o.Written(bufs, nil)
-			}
+			o.dropped.Add(1) // too large for any queue
 			return err
 		}
+		o.wakeLocked() // what is queued must go out to make room
 		if deadline.IsZero() {
 			wait := o.cfg.WaitBeforeClose
 			if droppable {
@@ -260,17 +280,13 @@ func (o *Outbox) push(q codec.QoS, reliable bool, cancel <-chan struct{}, try fu
 		case werr == nil:
 			continue
 		case werr != errWaitExpired:
-			o.mu.Unlock()
 			return werr
 		case droppable:
 			o.congested |= bit
-			o.mu.Unlock()
 			o.dropped.Add(1)
 			return ErrDropped
 		default:
-			o.mu.Unlock()
 			o.dropped.Add(1)
-			o.fireUnresponsive()
 			return ErrUnresponsive
 		}
 	}
@@ -284,63 +300,25 @@ func (o *Outbox) push(q codec.QoS, reliable bool, cancel <-chan struct{}, try fu
 //
 // Forward does not write what it queued: it wakes the writer only when
 // more than a batch is queued (an Express message closes its batch but
-// waits for Flush all the same), so that a reader forwarding a whole read fills batches
-// instead of writing once per call. The caller calls Flush when its read
-// is done (or before it waits for anything).
+// waits for Flush all the same), so that a reader forwarding a whole read
+// fills batches instead of writing once per call. The caller calls Flush
+// when its read is done (or before it waits for anything).
 func (o *Outbox) Forward(ps []codec.Push, we *codec.WireExpr, node uint16, reliable bool, cancel <-chan struct{}) int {
 	dropped, unresponsive := 0, false
 	o.mu.Lock()
 	for i := range ps {
 		p := &ps[i]
-		droppable := !reliable || !p.QoS.Block()
-		bit := uint8(1) << codec.PriorityData
-		if o.tx != nil && o.tx.qos {
-			bit = uint8(1) << p.QoS.Priority()
-		}
-		var deadline time.Time
-		for {
-			if o.state != outOpen {
-				o.mu.Unlock()
-				return dropped + len(ps) - i
-			}
-			if droppable && o.congested&bit != 0 {
-				o.dropped.Add(1)
-				dropped++
-				break
-			}
-			err := o.tx.PushForward(p, we, node, reliable)
-			if err == nil {
-				break
-			}
-			if !errors.Is(err, ErrQueueFull) {
-				o.dropped.Add(1) // too large for any queue
-				dropped++
-				break
-			}
-			o.wakeLocked() // what is queued must go out to make room
-			if deadline.IsZero() {
-				wait := o.cfg.WaitBeforeClose
-				if droppable {
-					wait = o.cfg.WaitBeforeDrop
-				}
-				deadline = o.now().Add(wait)
-			}
-			werr := o.waitLocked(deadline, cancel)
-			if werr == nil {
-				continue
-			}
-			if werr != errWaitExpired {
-				o.mu.Unlock()
-				return dropped + len(ps) - i
-			}
-			o.dropped.Add(1)
+		err := o.queueLocked(p.QoS, reliable, cancel, func(tx *TX) error { return tx.PushForward(p, we, node, reliable) })
+		switch err {
+		case nil:
+		case ErrClosed, ErrCanceled:
+			o.mu.Unlock()
+			return dropped + len(ps) - i
+		case ErrUnresponsive:
+			unresponsive = true
 			dropped++
-			if droppable {
-				o.congested |= bit
-			} else {
-				unresponsive = true
-			}
-			break
+		default:
+			dropped++
 		}
 	}
 	if o.tx != nil && o.tx.Backlog() {

@@ -34,17 +34,7 @@ func TestPushPublicationSameBatches(t *testing.T) {
 				t.Fatalf("batch %d message %d: Push %v, PushPublication %v", batch, i, ea, eb)
 			}
 			if r.IntN(4) == 0 || ea != nil {
-				for {
-					ba, bb := a.Pull(), b.Pull()
-					if !bytes.Equal(ba, bb) {
-						t.Fatalf("batch %d message %d: batches differ:\n%x\n%x", batch, i, ba, bb)
-					}
-					if ba == nil {
-						break
-					}
-					a.Release(ba)
-					b.Release(bb)
-				}
+				pullSame(t, a, b, batch, i)
 			}
 		}
 	}
@@ -76,18 +66,25 @@ func TestPushForwardSameBatches(t *testing.T) {
 				t.Fatalf("batch %d message %d: Push %v, PushForward %v", batch, i, ea, eb)
 			}
 			if r.IntN(4) == 0 || ea != nil {
-				for {
-					ba, bb := a.Pull(), b.Pull()
-					if !bytes.Equal(ba, bb) {
-						t.Fatalf("batch %d message %d: batches differ:\n%x\n%x", batch, i, ba, bb)
-					}
-					if ba == nil {
-						break
-					}
-					a.Release(ba)
-					b.Release(bb)
-				}
+				pullSame(t, a, b, batch, i)
 			}
 		}
+	}
+}
+
+// pullSame pulls a and b until both are empty, failing unless they give
+// the same batches.
+func pullSame(t *testing.T, a, b *TX, batch uint16, i int) {
+	t.Helper()
+	for {
+		ba, bb := a.Pull(), b.Pull()
+		if !bytes.Equal(ba, bb) {
+			t.Fatalf("batch %d message %d: batches differ:\n%x\n%x", batch, i, ba, bb)
+		}
+		if ba == nil {
+			return
+		}
+		a.Release(ba)
+		b.Release(bb)
 	}
 }
