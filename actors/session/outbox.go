@@ -306,7 +306,7 @@ func (o *Outbox) queueLocked(q codec.QoS, reliable bool, cancel <-chan struct{},
 func (o *Outbox) Forward(ps []codec.Push, we *codec.WireExpr, node uint16, reliable bool, cancel <-chan struct{}) int {
 	dropped, unresponsive := 0, false
 	o.mu.Lock()
-	for i := range ps {
+	for i := 0; i < len(ps) && !unresponsive; i++ {
 		p := &ps[i]
 		err := o.queueLocked(p.QoS, reliable, cancel, func(tx *TX) error { return tx.PushForward(p, we, node, reliable) })
 		switch err {
@@ -315,8 +315,12 @@ func (o *Outbox) Forward(ps []codec.Push, we *codec.WireExpr, node uint16, relia
 			o.mu.Unlock()
 			return dropped + len(ps) - i
 		case ErrUnresponsive:
+			// The session is being closed: the rest would each wait
+			// WaitBeforeClose again, holding the reader.
+			rest := len(ps) - i
+			o.dropped.Add(uint64(rest - 1))
+			dropped += rest
 			unresponsive = true
-			dropped++
 		default:
 			dropped++
 		}

@@ -545,6 +545,33 @@ func TestOutboxBlock(t *testing.T) {
 	})
 }
 
+// TestOutboxForwardUnresponsive: once a forwarded Block message waited
+// WaitBeforeClose in vain, Forward drops the rest of its run at once
+// instead of making each wait again (the reader calling it would stall
+// for WaitBeforeClose per message).
+func TestOutboxForwardUnresponsive(t *testing.T) {
+	const wait, n = 100 * time.Millisecond, 10
+	cfg := obConfig(300)
+	cfg.WaitBeforeClose = wait
+	x := newObx(t, cfg)
+	x.mustPush(obMsg(codec.PriorityData, true, sized("A", 250)))
+	ps := make([]codec.Push, n)
+	for i := range ps {
+		ps[i] = obMsg(codec.PriorityData, true, sized("B", 250)).Push
+	}
+	start := time.Now()
+	if got := x.Forward(ps, &codec.WireExpr{Suffix: []byte("k")}, 0, true, nil); got != n {
+		t.Fatalf("Forward dropped %d, want %d", got, n)
+	}
+	// One wait, not n: a bound far from both.
+	if d := time.Since(start); d >= n/2*wait {
+		t.Fatalf("Forward took %v: more than one WaitBeforeClose (%v) per message", d, wait)
+	}
+	if u, d := x.unresp.Load(), x.Stats().Dropped; u != 1 || d != n {
+		t.Fatalf("onUnresponsive %d times, Dropped %d; want 1 and %d", u, d, n)
+	}
+}
+
 // TestOutboxPushErrors: errors that involve no wait.
 func TestOutboxPushErrors(t *testing.T) {
 	cfg := obConfig(1 << 20)
